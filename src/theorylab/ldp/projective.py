@@ -1,0 +1,228 @@
+"""Projective spaces P^{t-1}(GF(q)) and fast hyperplane counting (the PGR server).
+
+Points are indexed as in Feldman, Nelson, Nguyen, Talwar 2022 (the authors' code; reference
+§3.3): the canonical vector of a point is its representative whose first non-zero entry is
+1; with offsets ``o_g = (q^g - 1)/(q - 1)``, index ``j`` in group ``g`` (``o_g <= j < o_{g+1}``)
+has zeros in positions ``0 .. t-2-g``, a 1 in position ``t-1-g`` and the base-q digits of
+``j - o_g`` (most significant first) in the last ``g`` positions.
+
+:func:`hyperplane_counts` computes ``T[v] = sum_{u : <u, v> = 0} y[u]`` for every point v:
+by the O(K q t) dynamic programme over prefixes/suffixes (FNNT22, Section 4; reference
+§3.6), by a t-dimensional FFT over Z_q^t (prime q), or densely (tests only).
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+import numpy as np
+
+try:  # optional accelerator: the same loops compiled (numba is not a required dependency)
+    from numba import njit as _njit
+
+    @_njit(cache=True, nogil=True)
+    def _accumulate_nb(G: Any, out: Any, cols: Any, d: int, q: int) -> None:  # pragma: no cover
+        batch, rows, ncols = out.shape
+        for bt in range(batch):
+            for e in range(1, rows):
+                src = 2 + d + q * (e - 1)
+                for c in range(ncols):
+                    out[bt, e, c] += G[bt, src, cols[c]]
+            if d < 2:
+                for c in range(ncols):
+                    out[bt, 0, c] += G[bt, d, cols[c]]
+
+    HAVE_NUMBA = True
+except ImportError:  # pragma: no cover - depends on the install
+    HAVE_NUMBA = False
+
+from theorylab.ldp.fields import GF, field
+
+
+class ProjectiveSpace:
+    """The ``K = (q^t - 1)/(q - 1)`` points of ``P^{t-1}(GF(q))`` with their index bijection."""
+
+    def __init__(self, q: int, t: int) -> None:
+        if t < 1:
+            raise ValueError(f"t must be >= 1; got {t}")
+        self.q = q
+        self.t = t
+        self.field: GF = field(q)
+        self.offsets = np.array([(q**g - 1) // (q - 1) for g in range(t + 1)], dtype=np.int64)
+        self.K = int(self.offsets[-1])
+        self._weights = q ** np.arange(t - 1, -1, -1, dtype=np.int64)  # q^{t-1-i}
+
+    def __repr__(self) -> str:
+        return f"ProjectiveSpace(q={self.q}, t={self.t}, K={self.K})"
+
+    def group(self, idx: np.ndarray) -> np.ndarray:
+        """Group ``g`` of each index (the leading 1 sits at position ``t - 1 - g``)."""
+        return np.searchsorted(self.offsets, idx, side="right") - 1
+
+    def vectors(self, idx: np.ndarray) -> np.ndarray:
+        """Canonical vectors of the points ``idx`` (shape ``(m,)``): shape ``(m, t)``."""
+        idx = np.asarray(idx, dtype=np.int64)
+        g = self.group(idx)
+        rem = idx - self.offsets[g]
+        e = (self.t - 1 - np.arange(self.t))[None, :]  # digit position from the end
+        digits = (rem[:, None] // self.q ** np.minimum(e, self.t)) % self.q
+        gg = g[:, None]
+        return np.where(e < gg, digits, np.where(e == gg, 1, 0)).astype(np.int64)
+
+    def leading(self, vecs: np.ndarray) -> np.ndarray:
+        """Position of the first non-zero entry of each (non-zero) row."""
+        return np.argmax(vecs != 0, axis=-1)
+
+    def canonicalize(self, vecs: np.ndarray) -> np.ndarray:
+        """Scale each non-zero row so that its first non-zero entry is 1."""
+        lead = self.leading(vecs)
+        first = np.take_along_axis(vecs, lead[..., None], axis=-1)
+        return self.field.mul(vecs, self.field.inv(first))
+
+    def indices(self, vecs: np.ndarray) -> np.ndarray:
+        """Indices of canonical vectors ``(m, t)`` -> ``(m,)`` (one integer matvec)."""
+        vecs = np.asarray(vecs, dtype=np.int64)
+        lead = self.leading(vecs)
+        return self.offsets[self.t - 1 - lead] + vecs @ self._weights - self._weights[lead]
+
+
+@functools.lru_cache(maxsize=32)
+def _suffix_tables(q: int, m: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """For B_m = {0} ∪ canonical vectors of length m (encoded 0 and index + 1): the first
+    entry ``b0``, ``ginv`` (inverse of the first non-zero entry of the rest, 1 if none) and
+    the encoded canonical form of the rest, in B_{m-1}."""
+    F = field(q)
+    space = ProjectiveSpace(q, m)
+    vecs = space.vectors(np.arange(space.K))
+    b0 = np.r_[0, vecs[:, 0]]
+    if m == 1:
+        return b0, np.ones(2, dtype=np.int64), np.zeros(2, dtype=np.int64)
+    rest = vecs[:, 1:]
+    nonzero = np.any(rest != 0, axis=1)
+    lead = np.argmax(rest != 0, axis=1)
+    g = np.where(nonzero, rest[np.arange(rest.shape[0]), lead], 1)
+    ginv = F.inv(g)
+    hat = F.mul(rest, ginv[:, None])
+    sub = ProjectiveSpace(q, m - 1)
+    child = np.where(nonzero, sub.indices(np.where(nonzero[:, None], hat, 1)) + 1, 0)
+    return b0, np.r_[1, ginv], np.r_[0, child]
+
+
+def _dp(y: np.ndarray, q: int, t: int, *, use_numba: bool | None = None) -> np.ndarray:
+    """The O(K q t) dynamic programme; ``y`` shape ``(batch, K)`` -> ``T`` shape ``(batch, K)``.
+
+    Level ``l`` stores ``f_l(a, b, z) = sum{ y_u : u[:l] = a, <u[l:], b> = z }`` for prefixes
+    ``a`` in {0} ∪ canonical (encoded 0 / index+1) and suffixes ``b`` likewise, as an array
+    ``(batch, |A_l|, |B_{t-l}| q)`` with column ``b q + z`` (reference §3.6).
+    """
+    F = field(q)
+    if use_numba is None:
+        use_numba = HAVE_NUMBA
+    batch = y.shape[0]
+    dtype = y.dtype
+    z = np.arange(q, dtype=np.int64)
+    # level t-1 directly from y: suffix length 1, B_1 = {0, (1)}
+    n_a = (q ** (t - 1) - 1) // (q - 1)  # canonical prefixes of length t-1
+    G = np.zeros((batch, n_a + 1, 2 * q), dtype=dtype)
+    G[:, 0, 0] = y[:, 0]
+    G[:, 0, q + 1] = y[:, 0]
+    Y = y[:, 1:].reshape(batch, n_a, q)
+    G[:, 1:, 0] = Y.sum(axis=2)
+    G[:, 1:, q:] = Y
+    for level in range(t - 2, 0, -1):
+        m = t - level
+        b0, ginv, child = _suffix_tables(q, m)
+        n_a = (q**level - 1) // (q - 1)
+        out = np.zeros((batch, n_a + 1, b0.size * q), dtype=dtype)
+        for d in range(q):
+            zsrc = F.mul(ginv[:, None], F.sub(z[None, :], F.mul(b0, d)[:, None]))
+            cols = (child[:, None] * q + zsrc).ravel()
+            if use_numba:
+                _accumulate_nb(G, out, cols, d, q)
+                continue
+            out[:, 1:, :] += G[:, 2 + d :: q, :][:, :, cols]
+            if d < 2:
+                out[:, 0, :] += G[:, d, cols]
+        G = out
+    b0, ginv, child = _suffix_tables(q, t)
+    T = np.zeros((batch, b0.size), dtype=dtype)
+    for d in (0, 1):
+        zsrc = F.mul(ginv, F.neg(F.mul(b0, d)))
+        T += G[:, d, child * q + zsrc]
+    return T[:, 1:]
+
+
+def _fft(y: np.ndarray, q: int, t: int) -> np.ndarray:
+    """``T[v] = (1/q) sum_{c in F_q} Yhat(c v)`` with ``Yhat`` the DFT over Z_q^t (prime q)."""
+    space = ProjectiveSpace(q, t)
+    vecs = space.vectors(np.arange(space.K))
+    flat = vecs @ (q ** np.arange(t - 1, -1, -1, dtype=np.int64))
+    out = np.empty(y.shape, dtype=y.dtype)
+    for i in range(y.shape[0]):
+        cube = np.zeros(q**t, dtype=np.float64)
+        cube[flat] = y[i]
+        cube = cube.reshape((q,) * t)
+        spec = np.fft.rfftn(cube) if q > 2 else np.fft.fftn(cube)
+        total = np.full(space.K, float(y[i].sum()))
+        half = q // 2 + 1
+        for c in range(1, q):
+            cv = (c * vecs) % q
+            if q > 2 and cv.shape[1]:
+                last = cv[:, -1]
+                conj = last >= half
+                idx_vec = np.where(conj[:, None], (-cv) % q, cv)
+                lead = idx_vec[:, :-1] @ (half * q ** np.arange(t - 2, -1, -1, dtype=np.int64))
+                vals = spec.reshape(-1)[lead + idx_vec[:, -1]]
+                total += vals.real
+            else:
+                total += spec.reshape(-1)[cv @ (2 ** np.arange(t - 1, -1, -1))].real
+        out[i] = np.rint(total / q).astype(y.dtype)
+    return out
+
+
+def _dense(y: np.ndarray, q: int, t: int) -> np.ndarray:
+    """Dense incidence product (O(K^2), tests only)."""
+    space = ProjectiveSpace(q, t)
+    vecs = space.vectors(np.arange(space.K))
+    inc = space.field.dot(vecs[:, None, :], vecs[None, :, :]) == 0
+    return (y.astype(np.int64) @ inc.T.astype(np.int64)).astype(y.dtype)
+
+
+def hyperplane_counts(y: np.ndarray, q: int, t: int, *, method: str = "auto") -> np.ndarray:
+    """``T[..., v] = sum_{u : <u, v> = 0} y[..., u]`` over the points of ``P^{t-1}(GF(q))``.
+
+    ``y``: integer array ``(..., K)`` with ``K = (q^t - 1)/(q - 1)``. ``method``: ``"dp"``
+    (O(K q t) time, O(K) memory; any q), ``"fft"`` (prime q only; O(q^t t log q) time and
+    q^t floats of memory), ``"dense"`` (O(K^2), tests) or ``"auto"`` (FFT for prime q when
+    ``q^t <= 2^20`` and ``q >= 23``, where it measured faster; DP otherwise).
+    """
+    y = np.asarray(y)
+    space_k = (q**t - 1) // (q - 1)
+    if y.shape[-1] != space_k:
+        raise ValueError(f"y must have last dimension K = {space_k}; got {y.shape}")
+    lead = y.shape[:-1]
+    flat = y.reshape(-1, space_k)
+    if not np.issubdtype(flat.dtype, np.integer):
+        raise TypeError("y must be an integer array")
+    total = int(flat.sum(axis=-1).max()) if flat.size else 0
+    if flat.size and int(flat.min()) < 0:
+        raise ValueError("y must be non-negative counts")
+    flat = flat.astype(np.int32 if total < (1 << 31) else np.int64)
+    F = field(q)
+    if method == "auto":
+        method = "fft" if (F.prime and q >= 23 and q**t <= (1 << 20)) else "dp"
+    if method == "dp":
+        out = _dp(flat, q, t)
+    elif method == "fft":
+        if not F.prime:
+            raise ValueError("method='fft' needs a prime q; use 'dp' for prime powers")
+        out = _fft(flat, q, t)
+    elif method == "dense":
+        out = _dense(flat, q, t)
+    else:
+        raise ValueError(f"method must be 'auto', 'dp', 'fft' or 'dense'; got {method!r}")
+    return out.reshape(*lead, space_k)
+
+
+__all__ = ["ProjectiveSpace", "hyperplane_counts"]
