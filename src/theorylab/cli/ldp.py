@@ -17,7 +17,9 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-app = typer.Typer(help="Locally private frequency estimation (theorylab.ldp).", no_args_is_help=True)
+app = typer.Typer(
+    help="Locally private frequency estimation (theorylab.ldp).", no_args_is_help=True
+)
 
 
 def _zipf_cdf(k: int, s: float) -> np.ndarray:

@@ -194,8 +194,8 @@ def hyperplane_counts(y: np.ndarray, q: int, t: int, *, method: str = "auto") ->
 
     ``y``: integer array ``(..., K)`` with ``K = (q^t - 1)/(q - 1)``. ``method``: ``"dp"``
     (O(K q t) time, O(K) memory; any q), ``"fft"`` (prime q only; O(q^t t log q) time and
-    q^t floats of memory), ``"dense"`` (O(K^2), tests) or ``"auto"`` (FFT for prime q when
-    ``q^t <= 2^20`` and ``q >= 23``, where it measured faster; DP otherwise).
+    q^t floats of memory), ``"dense"`` (O(K^2), tests) or ``"auto"`` (the DP: it measured
+    faster than the FFT in every case tried, e.g. 0.07 s vs 0.65 s at q = 53, t = 4).
     """
     y = np.asarray(y)
     space_k = (q**t - 1) // (q - 1)
@@ -209,13 +209,12 @@ def hyperplane_counts(y: np.ndarray, q: int, t: int, *, method: str = "auto") ->
     if flat.size and int(flat.min()) < 0:
         raise ValueError("y must be non-negative counts")
     flat = flat.astype(np.int32 if total < (1 << 31) else np.int64)
-    F = field(q)
     if method == "auto":
-        method = "fft" if (F.prime and q >= 23 and q**t <= (1 << 20)) else "dp"
+        method = "dp"
     if method == "dp":
         out = _dp(flat, q, t)
     elif method == "fft":
-        if not F.prime:
+        if not field(q).prime:
             raise ValueError("method='fft' needs a prime q; use 'dp' for prime powers")
         out = _fft(flat, q, t)
     elif method == "dense":
