@@ -38,7 +38,7 @@ def _chain(module: nn.Module) -> list[nn.Module]:
     """The weight layers of ``module`` in forward order, checking that the graph between
     them is a chain of positively homogeneous operations (traced with ``torch.fx``)."""
     if isinstance(module, _WEIGHT):
-        return [module]
+        raise ValueError("monitor needs at least two weight layers (Linear/Conv) in a chain")
     try:
         gm = torch.fx.symbolic_trace(module)
     except Exception as exc:

@@ -26,12 +26,14 @@ class FlowStalled(RuntimeError):
 
 @dataclass(frozen=True)
 class Trajectory:
-    """Times ``(T,)``, flat parameters ``(T, D)`` and loss values ``(T,)`` of a flow."""
+    """Times ``(T,)``, flat parameters ``(T, D)``, loss values ``(T,)`` of a flow, and the
+    velocities ``(T, D)`` for the heavy-ball flow (None for the gradient flow)."""
 
     times: np.ndarray
     params: np.ndarray
     losses: np.ndarray
     nfev: int
+    velocities: np.ndarray | None = None
 
 
 def integrate_flow(
@@ -40,13 +42,15 @@ def integrate_flow(
     t_end: float,
     *,
     tau: float | None = None,
+    velocity: np.ndarray | None = None,
     n_eval: int = 50,
     rtol: float = 1e-9,
     atol: float = 1e-11,
     max_evals: int = 50_000,
 ) -> Trajectory:
     """Integrate the gradient flow of ``loss(module)`` (``tau=None``) or the heavy-ball flow
-    θ̈ + τθ̇ = −∇L (``tau >= 0``, started at rest) up to time ``t_end``.
+    θ̈ + τθ̇ = −∇L (``tau >= 0``, from the initial ``velocity``, default at rest) up to
+    time ``t_end``.
 
     ReLU networks can reach a kink where the flow slides along it (a Filippov solution, not
     a classical one); the solver then shrinks its step forever. After ``max_evals`` gradient
@@ -89,7 +93,10 @@ def integrate_flow(
 
         def rhs(_t, y):
             return np.concatenate([y[D:], -tau * y[D:] - grad(y[:D])[0]])
-        y0 = np.concatenate([theta0, np.zeros(D)])
+        v0 = np.zeros(D) if velocity is None else np.asarray(velocity, dtype=np.float64)
+        if v0.shape != (D,):
+            raise ValueError(f"velocity must have shape ({D},); got {v0.shape}")
+        y0 = np.concatenate([theta0, v0])
     times = np.linspace(0.0, t_end, n_eval)
     sol = solve_ivp(rhs, (0.0, t_end), y0, method="DOP853", t_eval=times, rtol=rtol, atol=atol)
     if not sol.success:
@@ -97,4 +104,5 @@ def integrate_flow(
     thetas = sol.y[:D].T
     losses = np.array([grad(th)[1] for th in thetas])
     vector_to_parameters(torch.as_tensor(thetas[-1], dtype=dtype), params)
-    return Trajectory(times, thetas, losses, int(sol.nfev))
+    velocities = None if tau is None else sol.y[D:].T
+    return Trajectory(times, thetas, losses, int(sol.nfev), velocities)
