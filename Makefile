@@ -30,6 +30,7 @@ test: $(VENV)/.installed-test
 	$(BIN)/python -m pytest -q
 
 bench: $(VENV)/.installed-bench
+	$(BIN)/pip install --quiet --no-deps pure-ldp==1.2.0 multi-freq-ldpy==0.2.5
 	@for f in benchmarks/*.py; do echo "== $$f"; $(BIN)/python $$f || exit 1; done
 
 lint: $(VENV)/.installed-lint

@@ -61,12 +61,15 @@ def run_ours(x: np.ndarray, f: np.ndarray, eps: float) -> dict[str, dict[str, An
         reports, t_client = timed(lambda o=o: o.privatize(x, rng=1))
         est, t_server = timed(lambda o=o, r=reports: o.estimate(o.aggregate(r)))
         out[name] = {
-            "client_s": t_client, "server_s": t_server, "bits": o.bits,
+            "client_s": t_client,
+            "server_s": t_server,
+            "bits": o.bits,
             "mse": float(np.mean((est - f) ** 2)),
             "mse_clip": float(
                 np.mean((o.estimate(o.aggregate(reports), normalize="clip") - f) ** 2)
             ),
-            "analytic": float(o.variance(x.size, f).mean()), "config": repr(o),
+            "analytic": float(o.variance(x.size, f).mean()),
+            "config": repr(o),
         }
     return out
 
@@ -100,19 +103,25 @@ def run_pure_ldp(x: np.ndarray, f: np.ndarray, eps: float) -> dict[str, dict[str
 
     def make_pair(name: str) -> tuple[Any, Any]:
         if name == "grr":
-            return (de.DEClient(eps, K, index_mapper=mapper),
-                    de.DEServer(eps, K, index_mapper=mapper))
+            return (
+                de.DEClient(eps, K, index_mapper=mapper),
+                de.DEServer(eps, K, index_mapper=mapper),
+            )
         if name in ("sue", "oue"):
             oue = name == "oue"
-            return (ue.UEClient(eps, K, use_oue=oue, index_mapper=mapper),
-                    ue.UEServer(eps, K, use_oue=oue, index_mapper=mapper))
+            return (
+                ue.UEClient(eps, K, use_oue=oue, index_mapper=mapper),
+                ue.UEServer(eps, K, use_oue=oue, index_mapper=mapper),
+            )
         if name == "hr":
             server = hr.HadamardResponseServer(eps, K, index_mapper=mapper)
             client = hr.HadamardResponseClient(eps, K, server.get_hash_funcs(), index_mapper=mapper)
             return client, server
         if name == "olh":
-            return (lh.LHClient(eps, K, use_olh=True, index_mapper=mapper),
-                    lh.LHServer(eps, K, use_olh=True, index_mapper=mapper))
+            return (
+                lh.LHClient(eps, K, use_olh=True, index_mapper=mapper),
+                lh.LHServer(eps, K, use_olh=True, index_mapper=mapper),
+            )
         raise KeyError(name)
 
     for name in ("grr", "sue", "oue", "hr", "olh"):
@@ -127,8 +136,11 @@ def run_pure_ldp(x: np.ndarray, f: np.ndarray, eps: float) -> dict[str, dict[str
                 return np.array(s.estimate_all(items, suppress_warnings=True)) / len(r)
 
             est, t_server = timed(serve)
-            out[name] = {"client_s": t_client, "server_s": t_server,
-                         "mse": float(np.mean((est - f) ** 2))}
+            out[name] = {
+                "client_s": t_client,
+                "server_s": t_server,
+                "mse": float(np.mean((est - f) ** 2)),
+            }
             if name == "hr":
                 out[name]["note"] = "pure-ldp HR wraps zitengsun's HR (a different variant)"
         except Exception as exc:
@@ -148,22 +160,31 @@ def run_multi_freq(x: np.ndarray, f: np.ndarray, eps: float) -> dict[str, dict[s
     data = x.tolist()
     spec: dict[str, tuple[Callable[[int], Any], Callable[[list], np.ndarray]]] = {
         "grr": (lambda v: grr.GRR_Client(v, K, eps), lambda r: grr.GRR_Aggregator_MI(r, K, eps)),
-        "sue": (lambda v: ue.UE_Client(v, K, eps, False),
-                lambda r: ue.UE_Aggregator_MI(np.array(r), eps, False)),
-        "oue": (lambda v: ue.UE_Client(v, K, eps, True),
-                lambda r: ue.UE_Aggregator_MI(np.array(r), eps, True)),
+        "sue": (
+            lambda v: ue.UE_Client(v, K, eps, False),
+            lambda r: ue.UE_Aggregator_MI(np.array(r), eps, False),
+        ),
+        "oue": (
+            lambda v: ue.UE_Client(v, K, eps, True),
+            lambda r: ue.UE_Aggregator_MI(np.array(r), eps, True),
+        ),
         "ss": (lambda v: ss.SS_Client(v, K, eps), lambda r: ss.SS_Aggregator_MI(r, K, eps)),
-        "olh": (lambda v: lh.LH_Client(v, K, eps, True),
-                lambda r: lh.LH_Aggregator_MI(r, K, eps, True)),
+        "olh": (
+            lambda v: lh.LH_Client(v, K, eps, True),
+            lambda r: lh.LH_Aggregator_MI(r, K, eps, True),
+        ),
     }
     for name, (client, server) in spec.items():
         try:
             client(data[0])  # warm-up (numba JIT) and fail fast
             reports, t_client = timed(lambda c=client: [c(v) for v in data])
             est, t_server = timed(lambda s=server, r=reports: np.asarray(s(r)))
-            out[name] = {"client_s": t_client, "server_s": t_server,
-                         "mse_clip": float(np.mean((est - f) ** 2)),
-                         "note": "MI output is clipped and normalised (no raw output)"}
+            out[name] = {
+                "client_s": t_client,
+                "server_s": t_server,
+                "mse_clip": float(np.mean((est - f) ** 2)),
+                "note": "MI output is clipped and normalised (no raw output)",
+            }
         except Exception as exc:
             out[name] = {"skipped": f"{type(exc).__name__}: {exc}"}
     return out
@@ -183,13 +204,21 @@ def pgr_server(quick: bool) -> dict[str, Any]:
             agg = o.aggregate(reports)
             _, t = timed(lambda o=o, a=agg: o.estimate(a))
             res[f"{label} q={qname}"] = {
-                "q": o.q, "t": o.t, "K": o.K, "work_Kqt": o.K * o.q * o.t,
-                "seconds": t, "authors_seconds": ref["seconds"],
-                "speedup_vs_authors": ref["seconds"] / t, "V": o.per_user_variance,
+                "q": o.q,
+                "t": o.t,
+                "K": o.K,
+                "work_Kqt": o.K * o.q * o.t,
+                "seconds": t,
+                "authors_seconds": ref["seconds"],
+                "speedup_vs_authors": ref["seconds"] / t,
+                "V": o.per_user_variance,
             }
-            print(f"  PGR server {label} q={o.q} t={o.t} K={o.K:,}: {t:.2f} s "
-                  f"(authors' C++ {ref['seconds']} s with q={ref['q']}): "
-                  f"{ref['seconds'] / t:.1f}x faster", flush=True)
+            print(
+                f"  PGR server {label} q={o.q} t={o.t} K={o.K:,}: {t:.2f} s "
+                f"(authors' C++ {ref['seconds']} s with q={ref['q']}): "
+                f"{ref['seconds'] / t:.1f}x faster",
+                flush=True,
+            )
     return res
 
 
@@ -201,8 +230,9 @@ def client_throughput() -> dict[str, Any]:
         o.privatize(x[:1000], rng=0)
         _, t = timed(lambda o=o, x=x: o.privatize(x, rng=1))
         res[f"k={k},eps={eps}"] = {"q": o.q, "t": o.t, "reports_per_s": x.size / t}
-        print(f"  PGR client k={k} eps={eps} (q={o.q}, t={o.t}): "
-              f"{x.size / t / 1e6:.2f} M reports/s")
+        print(
+            f"  PGR client k={k} eps={eps} (q={o.q}, t={o.t}): {x.size / t / 1e6:.2f} M reports/s"
+        )
     return res
 
 
@@ -214,8 +244,12 @@ def main() -> None:
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     x, f = workload()
     results: dict[str, Any] = {
-        "machine": {"python": platform.python_version(), "numpy": np.__version__,
-                    "cpus": os.cpu_count(), "platform": platform.platform()},
+        "machine": {
+            "python": platform.python_version(),
+            "numpy": np.__version__,
+            "cpus": os.cpu_count(),
+            "platform": platform.platform(),
+        },
         "workload": {"k": K, "n": N, "zipf": 1.1, "seed": 12345},
         "versions": {},
     }
@@ -229,16 +263,22 @@ def main() -> None:
     results["frequency"] = {}
     for eps in EPSILONS:
         ours = run_ours(x, f, eps)
-        peers = {} if args.no_peers else {
-            "pure-ldp": run_pure_ldp(x, f, eps), "multi-freq-ldpy": run_multi_freq(x, f, eps)
-        }
+        peers = (
+            {}
+            if args.no_peers
+            else {"pure-ldp": run_pure_ldp(x, f, eps), "multi-freq-ldpy": run_multi_freq(x, f, eps)}
+        )
         results["frequency"][str(eps)] = {"theorylab": ours, **peers}
         print(f"\n== eps = {eps}: k = {K}, n = {N:,} Zipf(1.1) ==")
-        print(f"{'oracle':6s} {'bits':>5s} {'client s':>9s} {'server s':>9s} {'MSE':>10s} "
-              f"{'analytic':>10s}  peers (client/server ratio = peer time / ours)")
+        print(
+            f"{'oracle':6s} {'bits':>5s} {'client s':>9s} {'server s':>9s} {'MSE':>10s} "
+            f"{'analytic':>10s}  peers (client/server ratio = peer time / ours)"
+        )
         for name, r in ours.items():
-            line = (f"{name:6s} {r['bits']:5d} {r['client_s']:9.4f} {r['server_s']:9.4f} "
-                    f"{r['mse']:10.3e} {r['analytic']:10.3e} ")
+            line = (
+                f"{name:6s} {r['bits']:5d} {r['client_s']:9.4f} {r['server_s']:9.4f} "
+                f"{r['mse']:10.3e} {r['analytic']:10.3e} "
+            )
             for lib, pr in peers.items():
                 p = pr.get(name)
                 if p is None:
@@ -250,8 +290,10 @@ def main() -> None:
                 rs = p["server_s"] / max(r["server_s"], 1e-6)
                 mse = p.get("mse", p.get("mse_clip"))
                 p["client_ratio"], p["server_ratio"] = rc, rs
-                line += (f" | {lib}: {p['client_s']:.2f}s/{p['server_s']:.2f}s "
-                         f"({rc:.0f}x/{rs:.0f}x) mse={mse:.2e}")
+                line += (
+                    f" | {lib}: {p['client_s']:.2f}s/{p['server_s']:.2f}s "
+                    f"({rc:.0f}x/{rs:.0f}x) mse={mse:.2e}"
+                )
             print(line, flush=True)
         for lib, pr in peers.items():
             if "*" in pr:

@@ -12,8 +12,13 @@ def test_serial_in_order():
 
 
 def test_processes_in_order():
-    assert parallel.map(square, range(5), scheduler="processes", max_workers=2,
-                        progress=False) == [0, 1, 4, 9, 16]
+    assert parallel.map(square, range(5), scheduler="processes", max_workers=2, progress=False) == [
+        0,
+        1,
+        4,
+        9,
+        16,
+    ]
 
 
 def test_using_sets_default():
@@ -28,11 +33,13 @@ def test_bad_scheduler():
 
 def test_dask_local_cluster():
     distributed = pytest.importorskip("distributed")
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                  dashboard_address=None) as cluster:
+    with distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+    ) as cluster:
         # by address (what `--scheduler tcp://...` passes) ...
-        assert parallel.map(square, range(7), scheduler=cluster.scheduler_address,
-                            progress=False) == [x * x for x in range(7)]
+        assert parallel.map(
+            square, range(7), scheduler=cluster.scheduler_address, progress=False
+        ) == [x * x for x in range(7)]
         # ... and by Client, closures included (Dask ships them with cloudpickle)
         with distributed.Client(cluster) as client:
             offset = 10

@@ -29,8 +29,10 @@ def test_laws_relu_as_in_the_readme():
 
 
 def test_laws_linear_momentum_as_in_the_readme():
-    result = runner.invoke(app, ["laws", "linear2", "--n", "2", "--r", "2", "--m", "2",
-                                 "--flow", "momentum", "--tau", "1"])
+    result = runner.invoke(
+        app,
+        ["laws", "linear2", "--n", "2", "--r", "2", "--m", "2", "--flow", "momentum", "--tau", "1"],
+    )
     assert result.exit_code == 0, result.output
     assert "1 independent conservation law(s)" in result.output
     assert "*s" in result.output  # the law carries s = exp(tau t)
@@ -54,7 +56,9 @@ def test_report_from_saved_results(saved_results, tmp_path):
     result = runner.invoke(app, ["report", "--results", str(saved_results), "--out", str(tmp_path)])
     assert result.exit_code == 0, result.output
     assert (tmp_path / "index.html").is_file()
-    result = runner.invoke(app, ["report", "--results", str(tmp_path / "none"), "--out", str(tmp_path)])
+    result = runner.invoke(
+        app, ["report", "--results", str(tmp_path / "none"), "--out", str(tmp_path)]
+    )
     assert result.exit_code == 2
 
 
@@ -67,7 +71,9 @@ def test_reproduce_exit_code_follows_claims(saved_results, tmp_path, monkeypatch
     good = StudyResult.load(saved_results / "conservation-laws")
     bad_claims = [*good.claims[:-1], Claim.equal("a failing claim", 1, 2)]
 
-    def fake_run(name, preset="quick", seed=None, flip=[False]):
+    flip = [False]
+
+    def fake_run(name, preset="quick", seed=None):
         res = StudyResult.load(saved_results / "conservation-laws")
         if flip[0]:
             res.claims = bad_claims
@@ -75,14 +81,21 @@ def test_reproduce_exit_code_follows_claims(saved_results, tmp_path, monkeypatch
         return res
 
     monkeypatch.setattr(studies, "run", fake_run)
-    args = ["reproduce", "--only", "conservation-laws", "--out", str(tmp_path / "res"),
-            "--report", str(tmp_path / "rep")]
+    args = [
+        "reproduce",
+        "--only",
+        "conservation-laws",
+        "--out",
+        str(tmp_path / "res"),
+        "--report",
+        str(tmp_path / "rep"),
+    ]
     result = runner.invoke(app, args)
     assert result.exit_code == 0, result.output
     assert (tmp_path / "rep" / "index.html").is_file()
     saved = json.loads((tmp_path / "res" / "conservation-laws" / "result.json").read_text())
     assert saved["passed"] is True
-    fake_run.__defaults__[2][0] = True
+    flip[0] = True
     result = runner.invoke(app, args)
     assert result.exit_code == 1
     assert "a failing claim" in result.output

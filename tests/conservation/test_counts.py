@@ -58,8 +58,13 @@ def _icnn(n, r, d, bias):
     return model, Mirror(model.mask("W2"))
 
 
-ICNN = [((1, 1, 1), False), ((2, 2, 1), False), ((2, 2, 2), False), ((1, 2, 2), True),
-        ((2, 2, 2), True)]
+ICNN = [
+    ((1, 1, 1), False),
+    ((2, 2, 1), False),
+    ((2, 2, 2), False),
+    ((1, 2, 2), True),
+    ((2, 2, 2), True),
+]
 
 
 @pytest.mark.parametrize("case", TABLE, ids=[c[0] for c in TABLE])
@@ -108,16 +113,19 @@ def test_attention_counts_agree_with_polynomial_laws(args):
     c = count_laws(model)
     assert c.certified
     assert c.number == len(polynomial_laws(model, 2))
-    d, d_k, d_v = args[:3]
+    _, d_k, d_v = args[:3]
     assert c.number == d_k * (d_k + 1) // 2 + d_v * (d_v + 1) // 2  # inside its regime
 
 
-@pytest.mark.parametrize("build,flow", [
-    (lambda: linear2(2, 2, 2), "gradient"),
-    (lambda: relu([2, 3, 2], bias=True), "gradient"),
-    (lambda: relu([2, 2, 1]), Momentum(0.5)),
-    (lambda: deep_linear([2, 2, 1]), "gradient"),
-])
+@pytest.mark.parametrize(
+    "build,flow",
+    [
+        (lambda: linear2(2, 2, 2), "gradient"),
+        (lambda: relu([2, 3, 2], bias=True), "gradient"),
+        (lambda: relu([2, 2, 1]), Momentum(0.5)),
+        (lambda: deep_linear([2, 2, 1]), "gradient"),
+    ],
+)
 def test_autodiff_path_agrees_with_exact_polynomials(build, flow):
     """A second algorithm: brackets by nested forward-mode AD on the PyTorch φ."""
     model = build()

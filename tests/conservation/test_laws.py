@@ -18,8 +18,14 @@ from theorylab.conservation import (
     relu,
 )
 
-MODELS = [lambda: linear2(2, 3, 2), lambda: deep_linear([2, 3, 2, 2]), lambda: relu([2, 3, 2], bias=True),
-          lambda: relu([2, 2, 2, 1], bias=True), lambda: attention(2, 2, 1), lambda: product(4)]
+MODELS = [
+    lambda: linear2(2, 3, 2),
+    lambda: deep_linear([2, 3, 2, 2]),
+    lambda: relu([2, 3, 2], bias=True),
+    lambda: relu([2, 2, 2, 1], bias=True),
+    lambda: attention(2, 2, 1),
+    lambda: product(4),
+]
 
 
 def _phi_exprs(model):
@@ -82,16 +88,19 @@ def test_nmf_mirror_laws():
     assert sympy.expand(laws[0] - (sum(U) - sum(V))) == 0
 
 
-@pytest.mark.parametrize("build,flow,degree,expected", [
-    (lambda: linear2(2, 2, 2), "gradient", 2, 3),
-    (lambda: deep_linear([2, 3, 2, 2]), "gradient", 2, 9),
-    (lambda: relu([3, 4, 2]), "gradient", 2, 4),
-    (lambda: relu([2, 2, 2, 2], bias=True), "gradient", 2, 4),
-    (lambda: linear2(2, 2, 2), Momentum(1.0), 3, 1),
-    (lambda: linear2(2, 2, 2), Momentum(0.0), 2, 1),
-    (lambda: relu([1, 2, 1]), Momentum(1.0), 3, 0),
-    (lambda: linear2(2, 3, 2), Mirror("entropy"), 2, 3),
-])
+@pytest.mark.parametrize(
+    "build,flow,degree,expected",
+    [
+        (lambda: linear2(2, 2, 2), "gradient", 2, 3),
+        (lambda: deep_linear([2, 3, 2, 2]), "gradient", 2, 9),
+        (lambda: relu([3, 4, 2]), "gradient", 2, 4),
+        (lambda: relu([2, 2, 2, 2], bias=True), "gradient", 2, 4),
+        (lambda: linear2(2, 2, 2), Momentum(1.0), 3, 1),
+        (lambda: linear2(2, 2, 2), Momentum(0.0), 2, 1),
+        (lambda: relu([1, 2, 1]), Momentum(1.0), 3, 0),
+        (lambda: linear2(2, 3, 2), Mirror("entropy"), 2, 3),
+    ],
+)
 def test_polynomial_laws_count_and_verify(build, flow, degree, expected):
     model = build()
     laws = polynomial_laws(model, degree, flow)

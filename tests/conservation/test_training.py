@@ -1,8 +1,6 @@
 """Laws along real PyTorch training: the exact per-step GD identity, the flow integrated by
 an ODE solver (gradient and heavy ball), and the monitor's structure checks."""
 
-import copy
-
 import numpy as np
 import pytest
 import torch
@@ -14,14 +12,23 @@ from theorylab.conservation import integrate_flow, monitor
 
 def _mlp():
     torch.manual_seed(0)
-    return nn.Sequential(nn.Linear(4, 6), nn.ReLU(), nn.Linear(6, 3), nn.ReLU(),
-                         nn.Linear(3, 2)).double()
+    return nn.Sequential(
+        nn.Linear(4, 6), nn.ReLU(), nn.Linear(6, 3), nn.ReLU(), nn.Linear(3, 2)
+    ).double()
 
 
 def _cnn():
     torch.manual_seed(0)
-    return nn.Sequential(nn.Conv2d(1, 3, 3), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
-                         nn.Linear(27, 5), nn.ReLU(), nn.Dropout(0.0), nn.Linear(5, 2)).double()
+    return nn.Sequential(
+        nn.Conv2d(1, 3, 3),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Flatten(),
+        nn.Linear(27, 5),
+        nn.ReLU(),
+        nn.Dropout(0.0),
+        nn.Linear(5, 2),
+    ).double()
 
 
 def _predicted_step_change(net, eta):
@@ -30,11 +37,11 @@ def _predicted_step_change(net, eta):
     out = []
     for a, b in zip(weights[:-1], weights[1:], strict=True):
         units = a.weight.shape[0]
-        g_in = (a.weight.grad ** 2).flatten(1).sum(1) + a.bias.grad ** 2
-        gb = b.weight.grad ** 2
+        g_in = (a.weight.grad**2).flatten(1).sum(1) + a.bias.grad**2
+        gb = b.weight.grad**2
         per_in = gb.sum(0) if isinstance(b, nn.Linear) else gb.transpose(0, 1).flatten(1).sum(1)
         out.append(per_in.reshape(units, -1).sum(1) - g_in)
-    return eta ** 2 * torch.cat(out)
+    return eta**2 * torch.cat(out)
 
 
 @pytest.mark.parametrize("make,shape", [(_mlp, (16, 4)), (_cnn, (16, 1, 8, 8))])
@@ -96,8 +103,9 @@ def test_momentum_charge_conserved_along_heavy_ball_flow(tau):
     x = torch.randn(20, 3, generator=g, dtype=torch.float64)
     y = torch.randn(20, 2, generator=g, dtype=torch.float64)
     v0 = np.random.default_rng(0).normal(size=10)
-    traj = integrate_flow(net, lambda m: ((m(x) - y) ** 2).mean(), 2.0, tau=tau, velocity=v0,
-                          n_eval=8)
+    traj = integrate_flow(
+        net, lambda m: ((m(x) - y) ** 2).mean(), 2.0, tau=tau, velocity=v0, n_eval=8
+    )
 
     def parts(th, v):
         V, U = th[:6].reshape(2, 3).T, th[6:].reshape(2, 2)  # W1 = Vᵀ, W2 = U
@@ -105,18 +113,23 @@ def test_momentum_charge_conserved_along_heavy_ball_flow(tau):
         return U.T @ dU + V.T @ dV
 
     A = [parts(th, v) for th, v in zip(traj.params, traj.velocities, strict=True)]
-    charge = np.array([np.exp(tau * t) * (a[0, 1] - a[1, 0]) for t, a in zip(traj.times, A, strict=True)])
+    charge = np.array(
+        [np.exp(tau * t) * (a[0, 1] - a[1, 0]) for t, a in zip(traj.times, A, strict=True)]
+    )
     assert abs(charge[0]) > 0.1
     assert np.abs(charge - charge[0]).max() < 1e-7 * abs(charge[0])
     # the non-antisymmetric part of A is not conserved
     assert abs(A[-1][0, 0] - A[0][0, 0]) > 1e-3
 
 
-@pytest.mark.parametrize("bad,match", [
-    (nn.Sequential(nn.Linear(2, 3), nn.BatchNorm1d(3), nn.Linear(3, 1)), "BatchNorm1d"),
-    (nn.Sequential(nn.Linear(2, 3), nn.Tanh(), nn.Linear(3, 1)), "Tanh"),
-    (nn.Linear(2, 3), "at least two weight layers"),
-])
+@pytest.mark.parametrize(
+    "bad,match",
+    [
+        (nn.Sequential(nn.Linear(2, 3), nn.BatchNorm1d(3), nn.Linear(3, 1)), "BatchNorm1d"),
+        (nn.Sequential(nn.Linear(2, 3), nn.Tanh(), nn.Linear(3, 1)), "Tanh"),
+        (nn.Linear(2, 3), "at least two weight layers"),
+    ],
+)
 def test_monitor_refuses_unsupported_networks(bad, match):
     with pytest.raises(ValueError, match=match):
         monitor(bad)
@@ -143,4 +156,6 @@ def test_integrate_flow_bad_input():
     with pytest.raises(ValueError, match="t_end must be > 0"):
         integrate_flow(net, lambda m: m(torch.zeros(1, 4, dtype=torch.float64)).sum(), 0.0)
     with pytest.raises(ValueError, match="tau must be >= 0"):
-        integrate_flow(net, lambda m: m(torch.zeros(1, 4, dtype=torch.float64)).sum(), 1.0, tau=-1.0)
+        integrate_flow(
+            net, lambda m: m(torch.zeros(1, 4, dtype=torch.float64)).sum(), 1.0, tau=-1.0
+        )

@@ -91,8 +91,16 @@ def test_empirical_audit_catches_sampler_that_lies() -> None:
 
 @pytest.mark.parametrize(
     ("name", "opts"),
-    [("grr", {}), ("oue", {}), ("olh", {}), ("ss", {}), ("hr", {}), ("rhr", {}), ("pgr", {"q": 4}),
-     ("hpgr", {"q_prime": 3})],
+    [
+        ("grr", {}),
+        ("oue", {}),
+        ("olh", {}),
+        ("ss", {}),
+        ("hr", {}),
+        ("rhr", {}),
+        ("pgr", {"q": 4}),
+        ("hpgr", {"q_prime": 3}),
+    ],
 )
 def test_empirical_audit_passes_correct_samplers(name: str, opts: dict) -> None:
     o = L.make(name, 6, 1.5, **opts)

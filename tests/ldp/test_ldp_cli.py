@@ -11,8 +11,21 @@ from theorylab.cli.ldp import app
 
 def test_simulate_small_run() -> None:
     res = CliRunner().invoke(
-        app, ["--oracle", "pgr", "--k", "500", "--n", "30000", "--epsilon", "2",
-              "--chunk", "7000", "--seed", "1"],
+        app,
+        [
+            "--oracle",
+            "pgr",
+            "--k",
+            "500",
+            "--n",
+            "30000",
+            "--epsilon",
+            "2",
+            "--chunk",
+            "7000",
+            "--seed",
+            "1",
+        ],
     )
     assert res.exit_code == 0, res.output
     assert "bits per report" in res.output and "5 chunks" in res.output

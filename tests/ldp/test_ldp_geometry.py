@@ -71,8 +71,12 @@ def test_set_system_sizes_by_brute_force(q: int, t: int) -> None:
     assert np.all(inter[off] == cint)
 
 
-CASES = [(q, t) for q in (2, 3, 4, 5, 7, 8, 9, 11, 13, 16) for t in (2, 3, 4)
-         if (q**t - 1) // (q - 1) <= 5000]
+CASES = [
+    (q, t)
+    for q in (2, 3, 4, 5, 7, 8, 9, 11, 13, 16)
+    for t in (2, 3, 4)
+    if (q**t - 1) // (q - 1) <= 5000
+]
 
 
 @pytest.mark.parametrize(("q", "t"), CASES)

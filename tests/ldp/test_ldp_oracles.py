@@ -61,8 +61,9 @@ def per_report_estimates(o: Oracle) -> np.ndarray:
     """``est[y]`` = the count estimate produced by the single report ``y``: ``(Y, k)``."""
     reps = reports_from_ids(o, np.arange(o.output_size))
     assert np.array_equal(o.report_ids(reps), np.arange(o.output_size))
-    return np.array([o._estimate_counts(o._statistic(reps[y : y + 1]), 1)
-                     for y in range(o.output_size)])
+    return np.array(
+        [o._estimate_counts(o._statistic(reps[y : y + 1]), 1) for y in range(o.output_size)]
+    )
 
 
 @pytest.mark.parametrize(("name", "k", "eps", "opts"), SMALL, ids=IDS)
@@ -194,6 +195,7 @@ def test_bits() -> None:
 
 # --------------------------------------------------------------------- aggregation
 
+
 @pytest.mark.parametrize("name", ["grr", "oue", "olh", "ss", "pgr", "hpgr", "hr", "rhr"])
 def test_merge_equals_whole(name: str) -> None:
     o = L.make(name, 50, 2.0)
@@ -264,6 +266,7 @@ def test_normalize_options() -> None:
 
 
 # --------------------------------------------------------------------- randomness & input
+
 
 def test_seeds_reproducible_and_secure() -> None:
     o = L.PGR(1000, 2.0)

@@ -1,3 +1,4 @@
+import dataclasses
 import math
 
 import matplotlib.pyplot as plt
@@ -29,10 +30,18 @@ def test_table_checks_row_length():
 def test_save_load_roundtrip(tmp_path):
     fig, ax = plt.subplots()
     ax.plot([0, 1], [1, 0])
-    res = StudyResult(name="demo", title="Demo", citation="X 2020",
-                      claims=[Claim.at_most("small", 0.5, 1.0), Claim.equal("three", 2, 3)],
-                      tables=[Table("t", ["a", "b"], [[1, 2.5]])], figures={"line": fig},
-                      config={"seed": 0}, seed=0, seconds=1.5, preset="quick")
+    res = StudyResult(
+        name="demo",
+        title="Demo",
+        citation="X 2020",
+        claims=[Claim.at_most("small", 0.5, 1.0), Claim.equal("three", 2, 3)],
+        tables=[Table("t", ["a", "b"], [[1, 2.5]])],
+        figures={"line": fig},
+        config={"seed": 0},
+        seed=0,
+        seconds=1.5,
+        preset="quick",
+    )
     folder = res.save(tmp_path)
     assert (folder / "line.png").is_file() and (folder / "line.svg").is_file()
     back = StudyResult.load(folder)
@@ -51,5 +60,5 @@ def test_registry():
         mod = studies.load(name)
         quick, full = mod.Config.quick(), mod.Config.full()
         assert quick != full and hasattr(quick, "seed")
-        with pytest.raises(Exception):  # frozen dataclass
+        with pytest.raises(dataclasses.FrozenInstanceError):
             quick.seed = 5

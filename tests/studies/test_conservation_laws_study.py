@@ -2,8 +2,9 @@ from theorylab.studies import conservation_laws as S
 
 
 def test_quick_preset_claims_pass(conservation_result):
-    failed = [(c.statement, c.measured, c.expected) for c in conservation_result.claims
-              if not c.passed]
+    failed = [
+        (c.statement, c.measured, c.expected) for c in conservation_result.claims if not c.passed
+    ]
     assert not failed
     assert len(conservation_result.claims) >= 8
     assert set(conservation_result.figures) == {"gradient_flow_laws", "training_drift"}

@@ -65,7 +65,7 @@ def _client(scheduler: Any) -> tuple[Any, bool]:
     return Client(scheduler, timeout="20s"), True
 
 
-def map(  # noqa: A001 - the design names it parallel.map
+def map(
     fn: Callable[[T], R],
     items: Iterable[T],
     *,
@@ -102,7 +102,9 @@ def map(  # noqa: A001 - the design names it parallel.map
                     results[futures[fut]] = fut.result()
                     bar.advance(task)
             return results
-        if isinstance(scheduler, str) and not scheduler.startswith(("tcp://", "tls://", "inproc://", "ucx://")):
+        if isinstance(scheduler, str) and not scheduler.startswith(
+            ("tcp://", "tls://", "inproc://", "ucx://")
+        ):
             raise ValueError(
                 "scheduler must be None, 'serial', 'processes', a Dask address such as "
                 f"'tcp://host:8786', or a distributed.Client; got {scheduler!r}"

@@ -65,9 +65,7 @@ def check_int_sequence(
     items = tuple(value)
     if len(items) < min_len:
         raise ValueError(f"{name} must have at least {min_len} entries; got {len(items)}")
-    return tuple(
-        check_int(v, f"{name}[{i}]", min_value=min_value) for i, v in enumerate(items)
-    )
+    return tuple(check_int(v, f"{name}[{i}]", min_value=min_value) for i, v in enumerate(items))
 
 
 def check_choice(value: Any, name: str, choices: Sequence[str]) -> str:

@@ -43,11 +43,15 @@ def _run_and_save(name: str, preset: str, seed: int | None, out: Path) -> studie
     folder = result.save(out)
     ok = sum(c.passed for c in result.claims)
     colour = "green" if result.passed else "red"
-    console.print(f"[{colour}]{name}: {ok}/{len(result.claims)} claims pass[/] "
-                  f"in {result.seconds:.1f} s -> {folder}")
+    console.print(
+        f"[{colour}]{name}: {ok}/{len(result.claims)} claims pass[/] "
+        f"in {result.seconds:.1f} s -> {folder}"
+    )
     for c in result.claims:
         if not c.passed:
-            console.print(f"  [red]FAIL[/] {c.statement} (measured {c.measured}, expected {c.expected})")
+            console.print(
+                f"  [red]FAIL[/] {c.statement} (measured {c.measured}, expected {c.expected})"
+            )
     return result
 
 

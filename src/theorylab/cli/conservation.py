@@ -29,7 +29,9 @@ def _trailing_ints(ctx: typer.Context, option: str) -> list[int]:
     try:
         return [int(a) for a in ctx.args]
     except ValueError:
-        raise typer.BadParameter(f"unexpected arguments {ctx.args}; {option} takes integers") from None
+        raise typer.BadParameter(
+            f"unexpected arguments {ctx.args}; {option} takes integers"
+        ) from None
 
 
 LAWS_CONTEXT = {"allow_extra_args": True, "ignore_unknown_options": False}
@@ -38,7 +40,9 @@ LAWS_CONTEXT = {"allow_extra_args": True, "ignore_unknown_options": False}
 def laws(
     ctx: typer.Context,
     model: ModelName = typer.Argument(..., help="relu, linear2, deep_linear, attention or product"),
-    dims: list[int] | None = typer.Option(None, "--dims", help="widths for relu/deep_linear, e.g. --dims 3 4 2"),
+    dims: list[int] | None = typer.Option(
+        None, "--dims", help="widths for relu/deep_linear, e.g. --dims 3 4 2"
+    ),
     bias: bool = typer.Option(False, "--bias", help="hidden biases (relu)"),
     n: int = typer.Option(2, help="linear2: output size n"),
     r: int = typer.Option(2, help="linear2: inner width r"),
@@ -48,7 +52,9 @@ def laws(
     d_v: int = typer.Option(2, "--d-v", help="attention: value dimension"),
     flow: FlowName = typer.Option(FlowName.gradient, help="gradient, momentum or mirror (entropy)"),
     tau: float = typer.Option(0.0, help="momentum: friction tau >= 0"),
-    degree: int = typer.Option(0, help="degree of the polynomial-law search (0: 2, or 3 for momentum with tau > 0)"),
+    degree: int = typer.Option(
+        0, help="degree of the polynomial-law search (0: 2, or 3 for momentum with tau > 0)"
+    ),
     exact: bool = typer.Option(False, "--exact", help="exact rational arithmetic for the count"),
     seed: int = typer.Option(0, help="seed of the generic points"),
 ) -> None:
@@ -68,8 +74,9 @@ def laws(
             mdl = C.models.attention(d, d_k, d_v)
         else:
             mdl = C.models.product(d)
-        fl = {"gradient": "gradient", "mirror": C.Mirror("entropy"),
-              "momentum": C.Momentum(tau)}[flow.value]
+        fl = {"gradient": "gradient", "mirror": C.Mirror("entropy"), "momentum": C.Momentum(tau)}[
+            flow.value
+        ]
         with console.status("counting laws (Lie-algebra algorithm)"):
             count = C.count_laws(mdl, fl, seed=seed, exact=exact)
         deg = degree or (3 if flow is FlowName.momentum and tau > 0 else 2)
@@ -78,15 +85,24 @@ def laws(
     except (ValueError, TypeError) as exc:
         console.print(f"[red]error:[/] {exc}")
         raise typer.Exit(2) from exc
-    console.print(f"[bold]{mdl.name}[/] under [bold]{fl}[/]: state dimension {count.state_dim}, "
-                  f"Lie-algebra trace dimension {count.lie_dim}")
-    console.print(f"[bold]{count.number}[/] independent conservation law(s) "
-                  f"(status: {count.status}; trace rank per round {list(count.history)}; "
-                  f"{count.seconds:.2f} s)")
+    console.print(
+        f"[bold]{mdl.name}[/] under [bold]{fl}[/]: state dimension {count.state_dim}, "
+        f"Lie-algebra trace dimension {count.lie_dim}"
+    )
+    console.print(
+        f"[bold]{count.number}[/] independent conservation law(s) "
+        f"(status: {count.status}; trace rank per round {list(count.history)}; "
+        f"{count.seconds:.2f} s)"
+    )
     colour = "green" if count.certified else "yellow"
-    console.print(f"[{colour}]certified: {count.certified}[/] (known closed-form laws have rank {count.n_known})")
+    console.print(
+        f"[{colour}]certified: {count.certified}[/] "
+        f"(known closed-form laws have rank {count.n_known})"
+    )
     console.print(f"{len(found)} independent polynomial law(s) of degree <= {deg}:")
     for law in found:
         console.print(f"  {law}")
     if len(found) < count.number:
-        console.print(f"[yellow]{count.number - len(found)} law(s) are not polynomial of degree <= {deg}[/]")
+        console.print(
+            f"[yellow]{count.number - len(found)} law(s) are not polynomial of degree <= {deg}[/]"
+        )

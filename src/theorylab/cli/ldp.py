@@ -81,15 +81,29 @@ def simulate(
     except (ValueError, TypeError) as exc:
         console.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(2) from exc
-    spec = {"oracle": oracle, "k": k, "epsilon": epsilon, "opts": opts, "zipf": zipf,
-            "chunk": chunk, "seed": seed, "n": n}
+    spec = {
+        "oracle": oracle,
+        "k": k,
+        "epsilon": epsilon,
+        "opts": opts,
+        "zipf": zipf,
+        "chunk": chunk,
+        "seed": seed,
+        "n": n,
+    }
     n_chunks = -(-n // chunk)
     console.print(f"{o!r}: {o.bits} bits per report, {n:,} users in {n_chunks} chunks")
     wall0 = time.perf_counter()
     agg, true, t_client, t_agg = None, np.zeros(k, dtype=np.int64), 0.0, 0.0
     if scheduler is None:
-        with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-                      TimeElapsedColumn(), console=console, transient=True) as bar:
+        with Progress(
+            TextColumn("[bold]{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=console,
+            transient=True,
+        ) as bar:
             task = bar.add_task("simulating", total=n_chunks)
             for cid in range(n_chunks):
                 part, tr, tc, ta = _run_chunks(spec, [cid])

@@ -58,8 +58,10 @@ class PolyField:
 
 def gradient_field(ring: PolyRing, p: PolyElement) -> PolyField:
     """The gradient of the polynomial ``p`` as a field."""
-    return PolyField(ring, tuple(p.diff(g) if i in set(_support(p)) else ring.zero
-                                 for i, g in enumerate(ring.gens)))
+    comps = [ring.zero] * ring.ngens
+    for i in _support(p):
+        comps[i] = p.diff(ring.gens[i])
+    return PolyField(ring, tuple(comps))
 
 
 def eval_poly_fields(fields: Sequence[PolyField], points: np.ndarray) -> np.ndarray:

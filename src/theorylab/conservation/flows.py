@@ -41,22 +41,31 @@ class Mirror:
         m = self.metric
         if isinstance(m, str):
             if m != "entropy":
-                raise ValueError(f"Mirror metric must be 'entropy', a boolean mask or a callable; got {m!r}")
+                raise ValueError(
+                    f"Mirror metric must be 'entropy', a boolean mask or a callable; got {m!r}"
+                )
         elif isinstance(m, (np.ndarray, list, tuple)):
             arr = np.asarray(m)
             if arr.dtype != bool or arr.ndim != 1:
-                raise TypeError("Mirror metric mask must be a 1-D boolean array over the parameters")
+                raise TypeError(
+                    "Mirror metric mask must be a 1-D boolean array over the parameters"
+                )
             object.__setattr__(self, "metric", arr)
         elif not callable(m):
-            raise TypeError(f"Mirror metric must be 'entropy', a boolean mask or a callable; got {type(m).__name__}")
+            raise TypeError(
+                "Mirror metric must be 'entropy', a boolean mask or a callable; "
+                f"got {type(m).__name__}"
+            )
 
-    def entropy_mask(self, D: int) -> np.ndarray | None:  # noqa: N803
+    def entropy_mask(self, D: int) -> np.ndarray | None:
         """The entropy coordinates, or None for a callable metric."""
         if isinstance(self.metric, str):
             return np.ones(D, dtype=bool)
         if isinstance(self.metric, np.ndarray):
             if self.metric.shape != (D,):
-                raise ValueError(f"Mirror mask has length {self.metric.shape[0]}, the model has D = {D}")
+                raise ValueError(
+                    f"Mirror mask has length {self.metric.shape[0]}, the model has D = {D}"
+                )
             return self.metric
         return None
 
@@ -108,7 +117,8 @@ def as_flow(flow: Flow) -> str | Mirror | Momentum:
     if flow == "momentum":
         return Momentum(0.0)
     raise ValueError(
-        f"flow must be 'gradient', 'mirror', 'momentum', a Mirror(...) or a Momentum(tau); got {flow!r}"
+        "flow must be 'gradient', 'mirror', 'momentum', a Mirror(...) or a Momentum(tau); "
+        f"got {flow!r}"
     )
 
 
@@ -151,12 +161,14 @@ def build_system(model: Model, flow: Flow = "gradient") -> FieldSystem:
     flow = as_flow(flow)
     D = model.D
     names = _state_names(model, flow)
-    mirror = flow if isinstance(flow, Mirror) else flow.mirror if isinstance(flow, Momentum) else None
+    mirror = (
+        flow if isinstance(flow, Mirror) else flow.mirror if isinstance(flow, Momentum) else None
+    )
     mask = mirror.entropy_mask(D) if mirror is not None else np.zeros(D, dtype=bool)
     positive = np.zeros(len(names), dtype=bool)
     if isinstance(flow, Momentum):
         positive[0] = True
-        positive[1:D + 1] = mask
+        positive[1 : D + 1] = mask
     else:
         positive[:D] = mask if mask is not None else False
     if model.polynomial and mask is not None:
@@ -170,12 +182,13 @@ def _poly_system(model, flow, names, mask, positive) -> FieldSystem:
     shift = 1 if isinstance(flow, Momentum) else 0
 
     def embed(p):
-        return R.from_dict({(0,) * shift + m + (0,) * (len(names) - D - shift): c
-                            for m, c in p.to_dict().items()})
+        return R.from_dict(
+            {(0,) * shift + m + (0,) * (len(names) - D - shift): c for m, c in p.to_dict().items()}
+        )
 
     phis = [embed(p) for p in model.phi]
-    theta = gens[shift:shift + D]
-    grads = [gradient_field(R, p).comps[shift:shift + D] for p in phis]  # ∂φ_i/∂θ_j
+    theta = gens[shift : shift + D]
+    grads = [gradient_field(R, p).comps[shift : shift + D] for p in phis]  # ∂φ_i/∂θ_j
     zero = R.zero
     if not isinstance(flow, Momentum):
         gens_out = []
@@ -184,7 +197,7 @@ def _poly_system(model, flow, names, mask, positive) -> FieldSystem:
             gens_out.append(PolyField(R, tuple(comps)))
         return FieldSystem(names, tuple(gens_out), positive, R, flow)
     tau = QQ(flow.tau_exact.numerator, flow.tau_exact.denominator)
-    v = gens[1 + D:]
+    v = gens[1 + D :]
     s = gens[0]
     out = []
     for g in grads:
@@ -206,6 +219,7 @@ def _torch_system(model, flow, names, mirror, positive) -> FieldSystem:
     def grad_i(i):
         def g(theta):
             return torch.func.jacrev(lambda t: phi(t)[i])(theta)
+
         return g
 
     def scale(theta, vec, extra=None):
@@ -227,14 +241,14 @@ def _torch_system(model, flow, names, mirror, positive) -> FieldSystem:
     for i in range(d):
         gi = grad_i(i)
 
-        def Y(a, gi=gi):  # noqa: N802
-            th, v = a[1:D + 1], a[D + 1:]
+        def Y(a, gi=gi):
+            th, v = a[1 : D + 1], a[D + 1 :]
             return torch.cat([a.new_zeros(D + 1), scale(th, gi(th), tau * th + v)])
 
         gens.append(TorchField(Y, n, f"Y{i}"))
 
-    def X0(a):  # noqa: N802
-        s, v = a[:1], a[D + 1:]
+    def X0(a):
+        s, v = a[:1], a[D + 1 :]
         head = tau * s if tau != 0 else torch.ones_like(s)
         return torch.cat([head, v, -tau * v])
 

@@ -40,13 +40,16 @@ def known_law_polys(model: Model, flow: Flow = "gradient") -> list[PolyElement]:
     if isinstance(flow, Momentum):
         if flow.mirror is not None:
             return []
-        s, theta, v = gens[0], gens[1:D + 1], gens[D + 1:]
+        s, theta, v = gens[0], gens[1 : D + 1], gens[D + 1 :]
         factor = s if flow.tau != 0 else R.one
         for sym in model.symmetries:
             if sym.kind != "antisymmetric":
                 continue
             A = sym.matrix.tocoo()
-            h = sum((R(int(a)) * theta[j] * v[i] for i, j, a in zip(A.row, A.col, A.data, strict=True)), R.zero)
+            h = sum(
+                (R(int(a)) * theta[j] * v[i] for i, j, a in zip(A.row, A.col, A.data, strict=True)),
+                R.zero,
+            )
             if h:
                 out.append(primitive(factor * h))
         return out
@@ -59,10 +62,21 @@ def known_law_polys(model: Model, flow: Flow = "gradient") -> list[PolyElement]:
             continue
         A = sym.matrix.tocoo()
         if mask is None:
-            h = sum((R(int(a)) * theta[i] * theta[j] for i, j, a in zip(A.row, A.col, A.data, strict=True)), R.zero)
+            h = sum(
+                (
+                    R(int(a)) * theta[i] * theta[j]
+                    for i, j, a in zip(A.row, A.col, A.data, strict=True)
+                ),
+                R.zero,
+            )
         elif sym.is_diagonal:
-            h = sum((R(2 * int(a)) * theta[i] if mask[i] else R(int(a)) * theta[i] ** 2
-                     for i, a in zip(A.row, A.data, strict=True)), R.zero)
+            h = sum(
+                (
+                    R(2 * int(a)) * theta[i] if mask[i] else R(int(a)) * theta[i] ** 2
+                    for i, a in zip(A.row, A.data, strict=True)
+                ),
+                R.zero,
+            )
         else:
             continue
         if h:

@@ -20,28 +20,26 @@ D − n_known (n_known: rank of the known laws' gradients). Stopping rules, each
 
 from __future__ import annotations
 
+import itertools
 import math
 import time
 import warnings
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 
 import numpy as np
 import sympy
-from sympy import QQ
 
 from theorylab._core.rng import SeedLike, as_generator
 from theorylab._core.validation import check_int, check_real
 from theorylab.conservation.fields import (
-    PolyField,
-    TorchField,
     eval_poly_fields,
     eval_poly_fields_exact,
     eval_torch_fields,
     gradient_field,
 )
-from theorylab.conservation.flows import Flow, FieldSystem, as_flow, build_system
+from theorylab.conservation.flows import FieldSystem, Flow, as_flow, build_system
 from theorylab.conservation.known import known_law_polys
 from theorylab.conservation.models import Model
 
@@ -78,10 +76,12 @@ class LawCount:
 
     def __str__(self) -> str:
         cert = "certified complete" if self.certified else self.status
-        return (f"{self.model} under {self.flow}: {self.number} independent law(s) "
-                f"[{cert}; state dim {self.state_dim}, Lie trace dim {self.lie_dim}, "
-                f"known rank {self.n_known}, depth {self.depth}, {self.n_fields} fields, "
-                f"{self.seconds:.2f} s]")
+        return (
+            f"{self.model} under {self.flow}: {self.number} independent law(s) "
+            f"[{cert}; state dim {self.state_dim}, Lie trace dim {self.lie_dim}, "
+            f"known rank {self.n_known}, depth {self.depth}, {self.n_fields} fields, "
+            f"{self.seconds:.2f} s]"
+        )
 
 
 class _FloatSpan:
@@ -92,8 +92,26 @@ class _FloatSpan:
         self._Q = np.zeros((dim, min(dim, 64)))
         self.rank = 0
 
-    def add(self, vec: np.ndarray) -> float:
+    def add_many(self, vecs: Sequence[np.ndarray]) -> list[float]:
+        """:meth:`add` for each vector in turn, with the projection on the current basis done
+        for the whole batch at once (BLAS-3); same result as adding one by one."""
+        V = np.asarray(vecs, dtype=np.float64)
+        if V.size == 0 or self.rank == 0:
+            return [self.add(v) for v in V]
+        norms = np.linalg.norm(V, axis=1, keepdims=True)
+        V = np.divide(V, norms, out=np.zeros_like(V), where=norms > 0)
+        Q = self._Q[:, : self.rank]
+        V = V - (V @ Q) @ Q.T
+        return [self.add(v, prenormalized=True) for v in V]
+
+    def add(self, vec: np.ndarray, prenormalized: bool = False) -> float:
         """Add ``vec`` if it raises the rank; return its relative residual (0 if rejected)."""
+        if prenormalized:  # already unit-norm, then projected once: re-project and test
+            r = vec
+            Q = self._Q[:, : self.rank]
+            for _ in range(2):
+                r = r - Q @ (Q.T @ r)
+            return self._accept(r)
         norm = np.linalg.norm(vec)
         if norm == 0 or not np.isfinite(norm) or self.rank >= self.dim:
             return 0.0
@@ -101,12 +119,15 @@ class _FloatSpan:
         r = vec / norm
         for _ in range(2):
             r = r - Q @ (Q.T @ r)
+        return self._accept(r)
+
+    def _accept(self, r: np.ndarray) -> float:
         gap = float(np.linalg.norm(r))
-        if gap <= self.rtol:
+        if gap <= self.rtol or not np.isfinite(gap) or self.rank >= self.dim:
             return 0.0
         if self.rank == self._Q.shape[1]:
             grown = np.zeros((self.dim, min(self.dim, 2 * self.rank)))
-            grown[:, : self.rank] = Q
+            grown[:, : self.rank] = self._Q[:, : self.rank]
             self._Q = grown
         self._Q[:, self.rank] = r / gap
         self.rank += 1
@@ -123,6 +144,9 @@ class _ExactSpan:
     @property
     def rank(self) -> int:
         return len(self.rows)
+
+    def add_many(self, vecs: Sequence[Sequence]) -> list[float]:
+        return [self.add(v) for v in vecs]
 
     def add(self, vec: Sequence) -> float:
         v = list(vec)
@@ -141,8 +165,9 @@ class _ExactSpan:
 class _Engine:
     """Evaluation at the current points plus the two spans (function space, trace)."""
 
-    def __init__(self, system: FieldSystem, rng: np.random.Generator, n_points: int,
-                 exact: bool, rtol: float):
+    def __init__(
+        self, system: FieldSystem, rng: np.random.Generator, n_points: int, exact: bool, rtol: float
+    ):
         self.system, self.rng, self.exact, self.rtol = system, rng, exact, rtol
         self.n = system.dim
         self.points: list = []
@@ -157,12 +182,18 @@ class _Engine:
         return _ExactSpan(dim) if self.exact else _FloatSpan(dim, self.rtol)
 
     def _add_points(self, k: int) -> None:
-        mags = self.rng.integers(32, 97, size=(k, self.n)) if self.exact else self.rng.uniform(0.5, 1.5, (k, self.n))
+        mags = (
+            self.rng.integers(32, 97, size=(k, self.n))
+            if self.exact
+            else self.rng.uniform(0.5, 1.5, (k, self.n))
+        )
         signs = np.where(self.rng.random((k, self.n)) < 0.5, -1, 1)
         signs[:, self.system.positive] = 1
         if self.exact:
-            self.points += [[Fraction(int(s * m), 64) for s, m in zip(srow, mrow, strict=True)]
-                            for srow, mrow in zip(signs, mags, strict=True)]
+            self.points += [
+                [Fraction(int(s * m), 64) for s, m in zip(srow, mrow, strict=True)]
+                for srow, mrow in zip(signs, mags, strict=True)
+            ]
         else:
             self.points += list(signs * mags)
 
@@ -172,7 +203,11 @@ class _Engine:
         if self.exact:
             return eval_poly_fields_exact(fields, pts)
         arr = np.asarray(pts)
-        vals = eval_poly_fields(fields, arr) if self.system.polynomial else eval_torch_fields(fields, arr)
+        vals = (
+            eval_poly_fields(fields, arr)
+            if self.system.polynomial
+            else eval_torch_fields(fields, arr)
+        )
         return list(vals.reshape(len(fields), -1))
 
     def trace_rank_at(self, fields: Sequence, which: int) -> int:
@@ -189,31 +224,48 @@ class _Engine:
         for v in self.evaluate(self.kept):
             self.E.add(v)
 
-    def consider(self, fields: list, target: int) -> tuple[list, bool]:
-        """Keep the fields that raise the function-space rank; stop early at ``target``."""
+    def consider(self, fields: Iterable, target: int) -> tuple[list, bool, list]:
+        """Keep the fields that raise the function-space rank; stop early at ``target``.
+
+        ``fields`` is consumed lazily, 64 at a time, so that brackets are only computed until
+        the count is certified. Returns the kept fields, whether ``target`` was reached, and
+        the fields drawn from ``fields``.
+        """
         new: list = []
-        i = 0
-        while i < len(fields):
-            chunk = fields[i:i + 64]
+        drawn: list = []
+        source = iter(fields)
+        carry: list = []
+        while True:
+            chunk, carry = carry[:64], carry[64:]
+            if len(chunk) < 64:
+                fresh = list(itertools.islice(source, 64 - len(chunk)))
+                drawn += fresh
+                chunk += fresh
+            if not chunk:
+                return new, False, drawn
             vals = self.evaluate(chunk)
-            restart = False
-            for f, v in zip(chunk, vals, strict=True):
-                i += 1
-                gap = self.E.add(v)
+            for j, (f, v, gap) in enumerate(zip(chunk, vals, self.E.add_many(vals), strict=True)):
                 if gap > 0:
                     self.kept.append(f)
                     new.append(f)
                     self.min_gap = min(self.min_gap, gap)
                     self.trace.add(v[: self.n])
                     if self.trace.rank >= target:
-                        return new, True
-                if self.E.rank >= self.E.dim:  # saturated: rejections would be untrustworthy
-                    self.grow()
-                    restart = True
-                    break
-            if restart:
-                continue
-        return new, False
+                        return new, True, drawn
+                    if self.E.rank >= self.E.dim:  # saturated: later rejections untrustworthy
+                        self.grow()
+                        carry = chunk[j + 1 :] + carry
+                        break
+
+    def generator_trace_rank(self, fields: Sequence) -> int:
+        """Rank of all generators at the first point, in one pass (a lower bound on the
+        trace dimension; with the known laws it may certify the count at once)."""
+        span = _ExactSpan(self.n) if self.exact else _FloatSpan(self.n, self.rtol)
+        for k in range(0, len(fields), 512):
+            span.add_many(self.evaluate(fields[k : k + 512], [self.points[0]]))
+            if span.rank >= self.n:
+                break
+        return span.rank
 
 
 def _brackets(gens: list, frontier: list, first_round: bool) -> Iterator:
@@ -268,8 +320,10 @@ def count_laws(
     flow = as_flow(flow)
     system = build_system(model, flow)
     if exact and not system.polynomial:
-        raise ValueError("exact=True needs a polynomial model and an entropy/Euclidean metric "
-                         "(from_function models and callable metrics are counted in float64)")
+        raise ValueError(
+            "exact=True needs a polynomial model and an entropy/Euclidean metric "
+            "(from_function models and callable metrics are counted in float64)"
+        )
     if known is None:
         known_polys = known_law_polys(model, flow) if system.polynomial else []
     else:
@@ -281,7 +335,23 @@ def count_laws(
     n_known = _known_rank(engine, known_polys)
     target = n - n_known
 
-    gens, done = engine.consider([g for g in system.generators if not g.is_zero()], target)
+    generators = [g for g in system.generators if not g.is_zero()]
+    shortcut = engine.generator_trace_rank(generators)
+    if shortcut >= target:  # certified (or full) by the generators alone, no bracket needed
+        return _result(
+            model,
+            flow,
+            engine,
+            shortcut,
+            n_known,
+            "",
+            False,
+            (shortcut,),
+            0,
+            start,
+            n_fields=shortcut,
+        )
+    gens, done, _ = engine.consider(generators, target)
     history = [engine.trace.rank]
     frontier, depth, status, closed = gens, 0, "", False
     while not done:
@@ -290,11 +360,10 @@ def count_laws(
             status = "heuristic"
             break
         depth += 1
-        cands = list(_brackets(gens, frontier, depth == 1))
-        new, done = engine.consider(cands, target)
+        new, done, cands = engine.consider(_brackets(gens, frontier, depth == 1), target)
         if not new and not done:  # apparent closure: confirm on twice as many points
             engine.grow()
-            new, done = engine.consider(cands, target)
+            new, done, _ = engine.consider(cands, target)
             if not new and not done:
                 history.append(engine.trace.rank)
                 closed, status = True, "closed"
@@ -305,9 +374,32 @@ def count_laws(
     if not exact:
         ranks = [engine.trace_rank_at(engine.kept, i) for i in range(1, min(len(engine.points), 3))]
         if ranks and max(ranks) != rank:
-            warnings.warn(f"trace rank differs across points ({[rank, *ranks]}): a non-generic point "
-                          "was drawn; try another seed", RuntimeWarning, stacklevel=2)
+            warnings.warn(
+                f"trace rank differs across points ({[rank, *ranks]}): a non-generic point "
+                "was drawn; try another seed",
+                RuntimeWarning,
+                stacklevel=2,
+            )
             rank = max(rank, *ranks)
+    return _result(
+        model,
+        flow,
+        engine,
+        rank,
+        n_known,
+        status,
+        closed,
+        tuple(history),
+        depth,
+        start,
+        n_fields=len(engine.kept),
+    )
+
+
+def _result(
+    model, flow, engine, rank, n_known, status, closed, history, depth, start, *, n_fields
+) -> LawCount:
+    n = engine.n
     if not status:
         status = "full" if rank == n else "certified"
     number = n - rank
@@ -315,11 +407,23 @@ def count_laws(
     if status == "certified" and not certified:  # only reachable through the max-rank fix-up
         status = "closed" if closed else "heuristic"
     return LawCount(
-        number=number, state_dim=n, lie_dim=rank, n_known=n_known, certified=certified,
-        closed=closed, status=status, lower=n_known if status == "heuristic" else number,
-        upper=number, history=tuple(history), n_fields=len(engine.kept), depth=depth,
-        n_points=len(engine.points), min_gap=float(engine.min_gap), exact=exact,
-        seconds=time.perf_counter() - start, model=getattr(model, "name", str(model)),
+        number=number,
+        state_dim=n,
+        lie_dim=rank,
+        n_known=n_known,
+        certified=certified,
+        closed=closed,
+        status=status,
+        lower=n_known if status == "heuristic" else number,
+        upper=number,
+        history=history,
+        n_fields=n_fields,
+        depth=depth,
+        n_points=len(engine.points),
+        min_gap=float(engine.min_gap),
+        exact=engine.exact,
+        seconds=time.perf_counter() - start,
+        model=getattr(model, "name", str(model)),
         flow=str(flow),
     )
 

@@ -61,7 +61,7 @@ class Model:
     names: tuple[str, ...] = field(default=())
 
     @property
-    def D(self) -> int:  # noqa: N802 - the papers' notation
+    def D(self) -> int:
         return sum(prod(s) for s in self.blocks.values())
 
     @property
@@ -89,8 +89,10 @@ class Model:
 
     def unflatten(self, theta: torch.Tensor) -> dict[str, torch.Tensor]:
         """The blocks of a flat θ ``(..., D)`` as tensors ``(..., *shape)``."""
-        return {b: theta[..., s].reshape(*theta.shape[:-1], *self.blocks[b])
-                for b, s in self.block_slices().items()}
+        return {
+            b: theta[..., s].reshape(*theta.shape[:-1], *self.blocks[b])
+            for b, s in self.block_slices().items()
+        }
 
     def __repr__(self) -> str:
         return f"Model({self.name}, D={self.D}, d={self.out_dim})"
@@ -113,7 +115,7 @@ def _polynomial_model(name, blocks, build_phi, phi_torch, symmetries) -> Model:
     for b, shape in blocks.items():
         size = prod(shape)
         arr = np.empty(size, dtype=object)
-        arr[:] = flat[start:start + size]
+        arr[:] = flat[start : start + size]
         arrays[b] = arr.reshape(shape)
         start += size
     phi = tuple(build_phi(arrays))
@@ -144,17 +146,24 @@ def _operator(model: Model, act: Callable[[dict[str, np.ndarray]], dict[str, np.
     eye = np.eye(model.D)
     blocks, start = {}, 0
     for b, shape in model.blocks.items():
-        blocks[b] = eye[:, start:start + prod(shape)].reshape(model.D, *shape)
+        blocks[b] = eye[:, start : start + prod(shape)].reshape(model.D, *shape)
         start += prod(shape)
     images = act(blocks)
-    cols = np.concatenate([images.get(b, np.zeros((model.D, *s))).reshape(model.D, -1)
-                           for b, s in model.blocks.items()], axis=1)
+    cols = np.concatenate(
+        [
+            images.get(b, np.zeros((model.D, *s))).reshape(model.D, -1)
+            for b, s in model.blocks.items()
+        ],
+        axis=1,
+    )
     return sp.csr_matrix(np.round(cols.T, 12))
 
 
 def _gl_symmetries(model: Model, r: int, act, prefix: str) -> list[Symmetry]:
-    return [Symmetry(_operator(model, lambda bl, B=B: act(bl, B)), kind, f"{prefix}{lab}")
-            for B, kind, lab in _gl_basis(r)]
+    return [
+        Symmetry(_operator(model, lambda bl, B=B: act(bl, B)), kind, f"{prefix}{lab}")
+        for B, kind, lab in _gl_basis(r)
+    ]
 
 
 def linear2(n: int, r: int, m: int) -> Model:
@@ -166,7 +175,7 @@ def linear2(n: int, r: int, m: int) -> Model:
     n, r, m = (check_int(v, k, min_value=1) for v, k in ((n, "n"), (r, "r"), (m, "m")))
 
     def phi_torch(theta):
-        U, V = theta[: n * r].reshape(n, r), theta[n * r:].reshape(m, r)
+        U, V = theta[: n * r].reshape(n, r), theta[n * r :].reshape(m, r)
         return (U @ V.T).reshape(-1)
 
     def act(bl, B):
@@ -194,9 +203,9 @@ def deep_linear(dims: Sequence[int]) -> Model:
     offsets = np.cumsum([0, *sizes])
 
     def phi_torch(theta):
-        out = theta[offsets[0]:offsets[1]].reshape(dims[0], dims[1])
+        out = theta[offsets[0] : offsets[1]].reshape(dims[0], dims[1])
         for l in range(2, q + 1):
-            out = out @ theta[offsets[l - 1]:offsets[l]].reshape(dims[l - 1], dims[l])
+            out = out @ theta[offsets[l - 1] : offsets[l]].reshape(dims[l - 1], dims[l])
         return out.reshape(-1)
 
     def build(a):
@@ -208,8 +217,10 @@ def deep_linear(dims: Sequence[int]) -> Model:
     def syms(model):
         out = []
         for l in range(1, q):
+
             def act(bl, B, l=l):
                 return {f"W{l}": bl[f"W{l}"] @ B, f"W{l + 1}": -B @ bl[f"W{l + 1}"]}
+
             out += _gl_symmetries(model, dims[l], act, f"width{l}")
         return out
 
@@ -238,8 +249,10 @@ def relu(dims: Sequence[int], bias: bool = False) -> Model:
 
     def lift(W, b):
         """Path-lifting with generic arithmetic: W[l] (out, in), b[l] (out,) or None."""
-        paths = [[W[0][j, i] for i in range(dims[0])] + ([b[0][j]] if b[0] is not None else [])
-                 for j in range(dims[1])]
+        paths = [
+            [W[0][j, i] for i in range(dims[0])] + ([b[0][j]] if b[0] is not None else [])
+            for j in range(dims[1])
+        ]
         for l in range(1, L):
             new = []
             for o in range(dims[l + 1]):
@@ -251,8 +264,9 @@ def relu(dims: Sequence[int], bias: bool = False) -> Model:
         return [p for row in paths for p in row]
 
     def build(a):
-        return lift([a[f"W{l}"] for l in range(1, L + 1)],
-                    [a.get(f"b{l}") for l in range(1, L + 1)])
+        return lift(
+            [a[f"W{l}"] for l in range(1, L + 1)], [a.get(f"b{l}") for l in range(1, L + 1)]
+        )
 
     slices = {}
 
@@ -262,7 +276,7 @@ def relu(dims: Sequence[int], bias: bool = False) -> Model:
             for b, s in blocks.items():
                 slices[b] = (start, prod(s), s)
                 start += prod(s)
-        bl = {b: theta[st:st + sz].reshape(s) for b, (st, sz, s) in slices.items()}
+        bl = {b: theta[st : st + sz].reshape(s) for b, (st, sz, s) in slices.items()}
         # vectorized path-lifting: paths[j] = all paths ending at neuron j of the layer
         P = torch.cat([bl["W1"], bl["b1"][:, None]], 1) if "b1" in bl else bl["W1"]
         for l in range(2, L + 1):
@@ -304,8 +318,8 @@ def attention(d: int, d_k: int, d_v: int, d_out: int | None = None) -> Model:
     s = np.cumsum([0, d_k * d, d_k * d, d_v * d, d_v * d_out])
 
     def phi_torch(theta):
-        Q, K = theta[s[0]:s[1]].reshape(d_k, d), theta[s[1]:s[2]].reshape(d_k, d)
-        V, O = theta[s[2]:s[3]].reshape(d_v, d), theta[s[3]:s[4]].reshape(d_v, d_out)
+        Q, K = theta[s[0] : s[1]].reshape(d_k, d), theta[s[1] : s[2]].reshape(d_k, d)
+        V, O = theta[s[2] : s[3]].reshape(d_v, d), theta[s[3] : s[4]].reshape(d_v, d_out)
         return torch.cat([(Q.T @ K).reshape(-1), (V.T @ O).reshape(-1)])
 
     def build(a):
@@ -316,11 +330,12 @@ def attention(d: int, d_k: int, d_v: int, d_out: int | None = None) -> Model:
         vo = _gl_symmetries(model, d_v, lambda bl, B: {"V": B @ bl["V"], "O": -B.T @ bl["O"]}, "VO")
         return qk + vo
 
-    return _polynomial_model(f"attention(d={d}, d_k={d_k}, d_v={d_v}, d_out={d_out})",
-                             blocks, build, phi_torch, syms)
+    return _polynomial_model(
+        f"attention(d={d}, d_k={d_k}, d_v={d_v}, d_out={d_out})", blocks, build, phi_torch, syms
+    )
 
 
-def product(D: int) -> Model:  # noqa: N803 - the papers' notation
+def product(D: int) -> Model:
     """The scalar product φ(θ) = θ_1 θ_2 ⋯ θ_D (one generator); laws θ_1² − θ_j²
     (Marcotte, Gribonval, Peyré 2023, Example in Sec. 3)."""
     D = check_int(D, "D", min_value=1)
@@ -333,12 +348,20 @@ def product(D: int) -> Model:  # noqa: N803 - the papers' notation
             out.append(Symmetry(sp.diags(diag).tocsr(), "symmetric", f"1-{j + 1}"))
         return out
 
-    return _polynomial_model(f"product({D})", {"theta": (D,)},
-                             lambda a: [prod(a["theta"])], lambda t: torch.prod(t)[None], syms)
+    return _polynomial_model(
+        f"product({D})",
+        {"theta": (D,)},
+        lambda a: [prod(a["theta"])],
+        lambda t: torch.prod(t)[None],
+        syms,
+    )
 
 
 def from_function(
-    phi: Callable[[torch.Tensor], torch.Tensor], D: int, *, name: str = "from_function"  # noqa: N803
+    phi: Callable[[torch.Tensor], torch.Tensor],
+    D: int,
+    *,
+    name: str = "from_function",
 ) -> Model:
     """A model from any PyTorch reparameterization ``phi(θ) -> Tensor`` of one θ ``(D,)``.
 
@@ -356,7 +379,9 @@ def from_function(
     if not isinstance(out, torch.Tensor):
         raise TypeError(f"phi must return a torch.Tensor; got {type(out).__name__}")
     if out.dim() == 0 or out.numel() == 0:
-        raise ValueError(f"phi must return a non-empty tensor of shape (d,); got shape {tuple(out.shape)}")
+        raise ValueError(
+            f"phi must return a non-empty tensor of shape (d,); got shape {tuple(out.shape)}"
+        )
     if not torch.isfinite(out).all():
         raise ValueError("phi returned non-finite values (NaN or inf) at a generic point")
     d = out.numel()
@@ -370,4 +395,6 @@ def from_function(
         raise ValueError(f"phi is not differentiable with torch.func: {exc}") from exc
     if not torch.isfinite(jac).all():
         raise ValueError("the Jacobian of phi is not finite at a generic point")
-    return Model(name, {"theta": (D,)}, flat, out_dim=d, names=tuple(f"theta_{i}" for i in range(D)))
+    return Model(
+        name, {"theta": (D,)}, flat, out_dim=d, names=tuple(f"theta_{i}" for i in range(D))
+    )

@@ -19,12 +19,31 @@ import torch
 from torch import nn
 
 _WEIGHT = (nn.Linear, nn.Conv1d, nn.Conv2d, nn.Conv3d)
-_PASS_MODULES = (nn.ReLU, nn.LeakyReLU, nn.Flatten, nn.Dropout, nn.Identity,
-                 nn.MaxPool1d, nn.MaxPool2d, nn.MaxPool3d, nn.AvgPool1d, nn.AvgPool2d,
-                 nn.AvgPool3d, nn.AdaptiveAvgPool1d, nn.AdaptiveAvgPool2d, nn.AdaptiveMaxPool2d)
-_PASS_FUNCTIONS = {torch.relu, torch.nn.functional.relu, torch.nn.functional.leaky_relu,
-                   torch.flatten, torch.nn.functional.dropout, torch.nn.functional.max_pool2d,
-                   torch.nn.functional.avg_pool2d}
+_PASS_MODULES = (
+    nn.ReLU,
+    nn.LeakyReLU,
+    nn.Flatten,
+    nn.Dropout,
+    nn.Identity,
+    nn.MaxPool1d,
+    nn.MaxPool2d,
+    nn.MaxPool3d,
+    nn.AvgPool1d,
+    nn.AvgPool2d,
+    nn.AvgPool3d,
+    nn.AdaptiveAvgPool1d,
+    nn.AdaptiveAvgPool2d,
+    nn.AdaptiveMaxPool2d,
+)
+_PASS_FUNCTIONS = {
+    torch.relu,
+    torch.nn.functional.relu,
+    torch.nn.functional.leaky_relu,
+    torch.flatten,
+    torch.nn.functional.dropout,
+    torch.nn.functional.max_pool2d,
+    torch.nn.functional.avg_pool2d,
+}
 _PASS_METHODS = {"relu", "flatten", "view", "reshape"}
 
 
@@ -51,13 +70,16 @@ def _chain(module: nn.Module) -> list[nn.Module]:
             sub = gm.get_submodule(node.target)
             if isinstance(sub, _WEIGHT):
                 if getattr(sub, "groups", 1) != 1:
-                    raise ValueError(f"layer {node.target!r}: grouped convolutions are not supported")
+                    raise ValueError(
+                        f"layer {node.target!r}: grouped convolutions are not supported"
+                    )
                 layers.append(sub)
             elif not isinstance(sub, _PASS_MODULES):
                 raise ValueError(
                     f"layer {node.target!r} ({type(sub).__name__}) breaks the neuron-rescaling "
                     "symmetry; monitor supports Linear/Conv layers with ReLU, LeakyReLU, pooling, "
-                    "flatten and dropout between them")
+                    "flatten and dropout between them"
+                )
         elif node.op == "call_function" and node.target not in _PASS_FUNCTIONS:
             raise ValueError(f"operation {node.target} breaks the chain structure monitor needs")
         elif node.op == "call_method" and node.target not in _PASS_METHODS:
@@ -65,8 +87,10 @@ def _chain(module: nn.Module) -> list[nn.Module]:
         for arg in node.all_input_nodes:
             users[arg] = users.get(arg, 0) + 1
             if users[arg] > 1:
-                raise ValueError("monitor supports chain networks only (an output is used twice, "
-                                 "e.g. a skip connection)")
+                raise ValueError(
+                    "monitor supports chain networks only (an output is used twice, "
+                    "e.g. a skip connection)"
+                )
     if len(layers) < 2:
         raise ValueError("monitor needs at least two weight layers (Linear/Conv) in a chain")
     return layers
@@ -74,18 +98,20 @@ def _chain(module: nn.Module) -> list[nn.Module]:
 
 def _in_norms(layer: nn.Module) -> torch.Tensor:
     w = layer.weight
-    out = (w ** 2).flatten(1).sum(1)
+    out = (w**2).flatten(1).sum(1)
     if layer.bias is not None:
-        out = out + layer.bias ** 2
+        out = out + layer.bias**2
     return out
 
 
 def _out_norms(layer: nn.Module, units: int) -> torch.Tensor:
-    w2 = layer.weight ** 2
+    w2 = layer.weight**2
     per_input = w2.sum(0) if isinstance(layer, nn.Linear) else w2.transpose(0, 1).flatten(1).sum(1)
     if per_input.numel() % units:
-        raise ValueError(f"{type(layer).__name__} has {per_input.numel()} inputs, not a multiple "
-                         f"of the {units} units of the previous layer")
+        raise ValueError(
+            f"{type(layer).__name__} has {per_input.numel()} inputs, not a multiple "
+            f"of the {units} units of the previous layer"
+        )
     return per_input.reshape(units, -1).sum(1)  # flatten after conv: channel-major groups
 
 
@@ -102,11 +128,17 @@ class LawMonitor:
             raise TypeError(f"module must be a torch.nn.Module; got {type(module).__name__}")
         layers = _chain(module)
         self.pairs = [_Pair(a, b) for a, b in zip(layers[:-1], layers[1:], strict=True)]
-        self.labels = [f"layer{k}.unit{j}" for k, p in enumerate(self.pairs)
-                       for j in range(p.first.weight.shape[0])]
+        self.labels = [
+            f"layer{k}.unit{j}"
+            for k, p in enumerate(self.pairs)
+            for j in range(p.first.weight.shape[0])
+        ]
         self._records: list[torch.Tensor] = []
         self._scale = float(sum(float((p.detach() ** 2).sum()) for p in module.parameters()))
-        def hook(*_: object) -> None:  # must return None: a forward pre-hook's value replaces the input
+
+        def hook(
+            *_: object,
+        ) -> None:  # must return None: a forward pre-hook's value replaces the input
             self.record()
 
         if optimizer is not None:
@@ -118,8 +150,17 @@ class LawMonitor:
     @torch.no_grad()
     def values(self) -> torch.Tensor:
         """The current value of every law, shape ``(laws,)``."""
-        return torch.cat([_out_norms(p.second, p.first.weight.shape[0]) - _in_norms(p.first)
-                          for p in self.pairs]).detach().cpu().double()
+        return (
+            torch.cat(
+                [
+                    _out_norms(p.second, p.first.weight.shape[0]) - _in_norms(p.first)
+                    for p in self.pairs
+                ]
+            )
+            .detach()
+            .cpu()
+            .double()
+        )
 
     def record(self) -> torch.Tensor:
         vals = self.values()

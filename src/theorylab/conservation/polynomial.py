@@ -21,7 +21,7 @@ from sympy.polys.rings import PolyElement
 from theorylab._core.rng import SeedLike, as_generator
 from theorylab._core.validation import check_int
 from theorylab.conservation.fields import PolyField, eval_poly_fields, gradient_field
-from theorylab.conservation.flows import Flow, FieldSystem, as_flow, build_system
+from theorylab.conservation.flows import FieldSystem, Flow, as_flow, build_system
 from theorylab.conservation.known import primitive
 from theorylab.conservation.lie import _FloatSpan
 from theorylab.conservation.models import Model
@@ -41,7 +41,9 @@ def _monomials(n: int, degree: int, homogeneous: bool) -> list[tuple[int, ...]]:
     return out
 
 
-def _independent(fields: list[PolyField], points: np.ndarray, rtol: float = 1e-9) -> list[PolyField]:
+def _independent(
+    fields: list[PolyField], points: np.ndarray, rtol: float = 1e-9
+) -> list[PolyField]:
     """The fields whose stacked evaluations raise the rank (a basis of their span, generically)."""
     vals = eval_poly_fields(fields, points).reshape(len(fields), -1)
     span = _FloatSpan(vals.shape[1], rtol)
@@ -51,13 +53,15 @@ def _independent(fields: list[PolyField], points: np.ndarray, rtol: float = 1e-9
 def _conserved(p: PolyElement, fields: tuple[PolyField, ...]) -> bool:
     """Exact check that ⟨∇p, X⟩ ≡ 0 for every field X."""
     grad = gradient_field(fields[0].ring, p).comps
-    return all(not sum((g * x for g, x in zip(grad, f.comps, strict=True) if g and x),
-                       fields[0].ring.zero)
-               for f in fields)
+    return all(
+        not sum((g * x for g, x in zip(grad, f.comps, strict=True) if g and x), fields[0].ring.zero)
+        for f in fields
+    )
 
 
-def law_space(system: FieldSystem, degree: int, *, homogeneous: bool = False,
-              seed: SeedLike = 0) -> list[PolyElement]:
+def law_space(
+    system: FieldSystem, degree: int, *, homogeneous: bool = False, seed: SeedLike = 0
+) -> list[PolyElement]:
     """A basis (over Q) of the polynomial laws of degree <= ``degree`` (or exactly
     ``degree`` if ``homogeneous``), each verified exactly. Constants are excluded."""
     R = system.ring
@@ -70,7 +74,8 @@ def law_space(system: FieldSystem, degree: int, *, homogeneous: bool = False,
     if len(monos) > _MAX_UNKNOWNS:
         raise ValueError(
             f"degree {degree} in {n} variables gives {len(monos)} unknown coefficients "
-            f"(limit {_MAX_UNKNOWNS}); lower the degree or use count_laws for the number")
+            f"(limit {_MAX_UNKNOWNS}); lower the degree or use count_laws for the number"
+        )
     rows: dict[tuple[int, tuple[int, ...]], dict[int, object]] = defaultdict(dict)
     for col, alpha in enumerate(monos):
         m = R.from_dict({alpha: QQ.one})
@@ -96,7 +101,9 @@ def law_space(system: FieldSystem, degree: int, *, homogeneous: bool = False,
     return laws
 
 
-def _independent_laws(system: FieldSystem, laws: list[PolyElement], seed: SeedLike) -> list[PolyElement]:
+def _independent_laws(
+    system: FieldSystem, laws: list[PolyElement], seed: SeedLike
+) -> list[PolyElement]:
     """A functionally independent subset (rank of gradients at a generic point), preferring
     low degree and few terms."""
     laws = sorted(laws, key=lambda p: (max(sum(m) for m in p.monoms()), len(p.terms())))
@@ -136,7 +143,8 @@ def polynomial_laws(
     if not system.polynomial:
         raise ValueError(
             "polynomial_laws needs a polynomial model (a built-in builder) and an entropy or "
-            "Euclidean metric; for from_function models use count_laws")
+            "Euclidean metric; for from_function models use count_laws"
+        )
     laws = law_space(system, degree, homogeneous=homogeneous, seed=seed)
     if independent:
         laws = _independent_laws(system, laws, seed)

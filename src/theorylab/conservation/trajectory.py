@@ -2,7 +2,8 @@
 high-order ODE solver and record its laws along the trajectory.
 
 The flow θ̇ = −∇L(θ) (or θ̈ + τθ̇ = −∇L(θ)) is integrated with SciPy's DOP853 at tight
-tolerances (ReLU kinks make tighter tolerances costly: 1e-9 keeps drift near 1e-10), so that drift of a conserved quantity measures the integrator's error only.
+tolerances (ReLU kinks make tighter ones costly: 1e-9 keeps drift near 1e-10), so that
+drift of a conserved quantity measures the integrator's error only.
 Used to check laws "along real trajectories" (Marcotte, Gribonval, Peyré 2023, Sec. 2).
 """
 
@@ -75,7 +76,8 @@ def integrate_flow(
         if evals[0] > max_evals:
             raise FlowStalled(
                 f"the ODE solver used {max_evals} gradient evaluations without reaching t_end: "
-                "the flow is probably sliding along a ReLU kink; shorten t_end or change the data")
+                "the flow is probably sliding along a ReLU kink; shorten t_end or change the data"
+            )
         vector_to_parameters(torch.as_tensor(theta, dtype=dtype), params)
         for p in params:
             p.grad = None
@@ -85,14 +87,17 @@ def integrate_flow(
         return g, float(value.detach())
 
     if tau is None:
+
         def rhs(_t, y):
             return -grad(y)[0]
+
         y0 = theta0
     else:
         tau = check_real(tau, "tau", min_value=0.0)
 
         def rhs(_t, y):
             return np.concatenate([y[D:], -tau * y[D:] - grad(y[:D])[0]])
+
         v0 = np.zeros(D) if velocity is None else np.asarray(velocity, dtype=np.float64)
         if v0.shape != (D,):
             raise ValueError(f"velocity must have shape ({D},); got {v0.shape}")

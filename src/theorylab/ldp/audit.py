@@ -60,9 +60,13 @@ def _exact(oracle: Oracle) -> AuditResult:
     sums_ok = bool(np.all(np.abs(sums - 1) <= 1e-9))
     passed = sums_ok and measured <= oracle.epsilon + FLOAT_TOLERANCE
     return AuditResult(
-        oracle=repr(oracle), method="exact", epsilon=oracle.epsilon,
-        achieved_epsilon=oracle.achieved_epsilon, measured_epsilon=measured,
-        tolerance=FLOAT_TOLERANCE, passed=passed,
+        oracle=repr(oracle),
+        method="exact",
+        epsilon=oracle.epsilon,
+        achieved_epsilon=oracle.achieved_epsilon,
+        measured_epsilon=measured,
+        tolerance=FLOAT_TOLERANCE,
+        passed=passed,
         details={
             "max_ratio": worst,
             "worst_output": int(np.argmax(ratio)),
@@ -72,9 +76,7 @@ def _exact(oracle: Oracle) -> AuditResult:
     )
 
 
-def _empirical(
-    oracle: Oracle, n: int, items: np.ndarray, rng: Any, alpha: float
-) -> AuditResult:
+def _empirical(oracle: Oracle, n: int, items: np.ndarray, rng: Any, alpha: float) -> AuditResult:
     size = oracle.output_size
     if size > MAX_ENUMERATION:
         raise ValueError(f"empirical audit needs output_size <= {MAX_ENUMERATION}; got {size}")
@@ -111,9 +113,15 @@ def _empirical(
         fits = min(pvals) >= alpha / len(pvals)
     passed = fits and measured <= oracle.epsilon
     return AuditResult(
-        oracle=repr(oracle), method="empirical", epsilon=oracle.epsilon,
-        achieved_epsilon=oracle.achieved_epsilon, measured_epsilon=measured, tolerance=0.0,
-        passed=passed, n=n, details=details,
+        oracle=repr(oracle),
+        method="empirical",
+        epsilon=oracle.epsilon,
+        achieved_epsilon=oracle.achieved_epsilon,
+        measured_epsilon=measured,
+        tolerance=0.0,
+        passed=passed,
+        n=n,
+        details=details,
     )
 
 

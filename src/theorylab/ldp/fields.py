@@ -239,5 +239,12 @@ def field_orders(low: int, high: int, *, prime_powers: bool = True) -> list[int]
     return out
 
 
-__all__ = ["GF", "MAX_TABLE_ORDER", "field", "field_orders", "irreducible_poly", "is_prime",
-           "prime_power"]
+__all__ = [
+    "GF",
+    "MAX_TABLE_ORDER",
+    "field",
+    "field_orders",
+    "irreducible_poly",
+    "is_prime",
+    "prime_power",
+]

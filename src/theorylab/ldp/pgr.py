@@ -174,8 +174,15 @@ class PGR(SupportOracle):
     def params(self) -> dict[str, Any]:
         """``q, t, K, cset, cint, s, r, V, bits`` (reference §3.1)."""
         return {
-            "q": self.q, "t": self.t, "K": self.K, "cset": self.cset, "cint": self.cint,
-            "s": self.p1, "r": self.p0, "V": self.per_user_variance, "bits": self.bits,
+            "q": self.q,
+            "t": self.t,
+            "K": self.K,
+            "cset": self.cset,
+            "cint": self.cint,
+            "s": self.p1,
+            "r": self.p0,
+            "V": self.per_user_variance,
+            "bits": self.bits,
         }
 
     @property
@@ -262,9 +269,7 @@ class HPGR(Oracle):
 
     name = "HPGR"
 
-    def __init__(
-        self, k: int, epsilon: float, *, q_prime: int = 5, method: str = "auto"
-    ) -> None:
+    def __init__(self, k: int, epsilon: float, *, q_prime: int = 5, method: str = "auto") -> None:
         super().__init__(k, epsilon)
         self.q_prime = _check_q(q_prime, "q_prime")
         self.method = check_choice(method, "method", _METHODS)
@@ -321,8 +326,14 @@ class HPGR(Oracle):
         return s * (self._A + self._C) / ((1 - s) * self.cset)
 
     def _map(
-        self, items: np.ndarray, on: np.ndarray, other_blk: np.ndarray, R: np.ndarray,
-        c: np.ndarray, anywhere: np.ndarray, point: np.ndarray,
+        self,
+        items: np.ndarray,
+        on: np.ndarray,
+        other_blk: np.ndarray,
+        R: np.ndarray,
+        c: np.ndarray,
+        anywhere: np.ndarray,
+        point: np.ndarray,
     ) -> np.ndarray:
         """``on``: point of S_v in the own block (R, c=0); else ``other_blk`` True: block
         ``anywhere`` (skipping B), uniform ``point``; else own block, off S_v (R, c != 0)."""
@@ -352,20 +363,41 @@ class HPGR(Oracle):
         # on the hyperplane: R in [1, span)
         R = np.arange(1, span)
         m = R.size
-        pts = self._map(np.full(m, item), np.ones(m, bool), np.zeros(m, bool), R,
-                        np.zeros(m, np.int64), np.zeros(m, np.int64), np.zeros(m, np.int64))
+        pts = self._map(
+            np.full(m, item),
+            np.ones(m, bool),
+            np.zeros(m, bool),
+            R,
+            np.zeros(m, np.int64),
+            np.zeros(m, np.int64),
+            np.zeros(m, np.int64),
+        )
         np.add.at(out, pts, s / m)
         # own block, off the hyperplane: (R, c) with c != 0
         R, c = (a.ravel() for a in np.meshgrid(np.arange(span), np.arange(1, self.q_prime)))
         m = R.size
-        pts = self._map(np.full(m, item), np.zeros(m, bool), np.zeros(m, bool), R, c,
-                        np.zeros(m, np.int64), np.zeros(m, np.int64))
+        pts = self._map(
+            np.full(m, item),
+            np.zeros(m, bool),
+            np.zeros(m, bool),
+            R,
+            c,
+            np.zeros(m, np.int64),
+            np.zeros(m, np.int64),
+        )
         np.add.at(out, pts, low * self._C / m)
         # another block, any point
         a, pt = (x.ravel() for x in np.meshgrid(np.arange(self.h - 1), np.arange(self.b)))
         m = a.size
-        pts = self._map(np.full(m, item), np.zeros(m, bool), np.ones(m, bool), one.repeat(m),
-                        one.repeat(m), a, pt)
+        pts = self._map(
+            np.full(m, item),
+            np.zeros(m, bool),
+            np.ones(m, bool),
+            one.repeat(m),
+            one.repeat(m),
+            a,
+            pt,
+        )
         np.add.at(out, pts, low * self._A / m)
         return out
 

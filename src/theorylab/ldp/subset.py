@@ -118,6 +118,7 @@ class SS(SupportOracle):
         out = np.empty((n, self.d), dtype=self._dtype)
         for sl in chunk_rows(n, self.k, budget=1 << 22):
             m = sl.stop - sl.start
+
             def draw(it: int, j: int, m: int = m) -> np.ndarray:
                 return src.integers(j + 1, m)
 

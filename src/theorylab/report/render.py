@@ -12,15 +12,16 @@ from typing import Any
 from theorylab.studies.base import StudyResult
 
 _CSS = """
-body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;max-width:1100px;margin:2em auto;
-padding:0 1em;color:#1d1d1f;line-height:1.45}
+body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;max-width:1100px;
+margin:2em auto;padding:0 1em;color:#1d1d1f;line-height:1.45}
 h1{margin-bottom:.2em} h2{border-bottom:1px solid #ddd;padding-bottom:.2em;margin-top:2em}
 table{border-collapse:collapse;margin:1em 0;font-size:.92em;width:100%}
 th,td{border:1px solid #ddd;padding:.35em .6em;text-align:left;vertical-align:top}
 th{background:#f5f5f7} td.num{text-align:right;font-variant-numeric:tabular-nums}
 .pass{color:#0a7d32;font-weight:600} .fail{color:#c0142b;font-weight:600}
 .meta{color:#666;font-size:.88em} figure{margin:1em 0} figure img{max-width:100%}
-figcaption{color:#555;font-size:.88em} .summary{background:#f9f9fb;padding:.6em 1em;border-radius:6px}
+figcaption{color:#555;font-size:.88em}
+.summary{background:#f9f9fb;padding:.6em 1em;border-radius:6px}
 """
 
 
@@ -49,7 +50,11 @@ def _html_table(columns: list[str], rows: list[list[Any]]) -> str:
     for row in rows:
         cells = []
         for cell in row:
-            cls = ' class="num"' if isinstance(cell, (int, float)) and not isinstance(cell, bool) else ""
+            cls = (
+                ' class="num"'
+                if isinstance(cell, (int, float)) and not isinstance(cell, bool)
+                else ""
+            )
             cells.append(f"<td{cls}>{html.escape(_fmt(cell))}</td>")
         body.append("<tr>" + "".join(cells) + "</tr>")
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
@@ -69,8 +74,9 @@ def _claims_html(results: list[StudyResult]) -> str:
                 f"<td>{html.escape(c.source)}</td>"
                 "</tr>"
             )
-    head = "<tr><th>study</th><th>claim</th><th>measured</th><th>expected</th><th>status</th><th>source</th></tr>"
-    return f"<table id=\"claims\"><thead>{head}</thead><tbody>{''.join(rows)}</tbody></table>"
+    cols = ["study", "claim", "measured", "expected", "status", "source"]
+    head = "<tr>" + "".join(f"<th>{c}</th>" for c in cols) + "</tr>"
+    return f'<table id="claims"><thead>{head}</thead><tbody>{"".join(rows)}</tbody></table>'
 
 
 def _img(path: Path) -> str:
@@ -81,15 +87,21 @@ def _img(path: Path) -> str:
 def _study_html(res: StudyResult) -> str:
     parts = [
         f'<section id="{html.escape(res.name)}"><h2>{html.escape(res.title)}</h2>',
-        f'<p class="meta">study <code>{html.escape(res.name)}</code> · preset {html.escape(res.preset or "?")}'
+        f'<p class="meta">study <code>{html.escape(res.name)}</code>'
+        f" · preset {html.escape(res.preset or '?')}"
         f" · seed {res.seed} · {res.seconds:.1f} s · source: {html.escape(res.citation)}</p>",
     ]
     if res.summary:
         parts.append(f'<p class="summary">{html.escape(res.summary)}</p>')
-    parts.append(_html_table(
-        ["claim", "measured", "expected", "status"],
-        [[c.statement, c.measured, c.expected, "pass" if c.passed else "FAIL"] for c in res.claims],
-    ))
+    parts.append(
+        _html_table(
+            ["claim", "measured", "expected", "status"],
+            [
+                [c.statement, c.measured, c.expected, "pass" if c.passed else "FAIL"]
+                for c in res.claims
+            ],
+        )
+    )
     for t in res.tables:
         parts.append(f"<h3>{html.escape(t.title)}</h3>" + _html_table(t.columns, t.rows))
     for stem, path in res.figures.items():
@@ -122,8 +134,12 @@ def _markdown(results: list[StudyResult], stamp: str) -> str:
         if res.summary:
             lines += [res.summary, ""]
         for t in res.tables:
-            lines += [f"**{t.title}**", "", "| " + " | ".join(map(str, t.columns)) + " |",
-                      "|" + " --- |" * len(t.columns)]
+            lines += [
+                f"**{t.title}**",
+                "",
+                "| " + " | ".join(map(str, t.columns)) + " |",
+                "|" + " --- |" * len(t.columns),
+            ]
             lines += ["| " + " | ".join(_fmt(c) for c in row) + " |" for row in t.rows]
             lines.append("")
         for stem, path in res.figures.items():
@@ -139,21 +155,23 @@ def write_report(results_dir: str | Path = "results", out_dir: str | Path = "rep
         raise FileNotFoundError(f"no study results under {results_dir}; run a study first")
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    stamp = _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    stamp = _dt.datetime.now(_dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
     n_claims = sum(len(r.claims) for r in results)
     n_pass = sum(c.passed for r in results for c in r.claims)
     toc = "".join(
-        f'<li><a href="#{html.escape(r.name)}">{html.escape(r.title)}</a> — {_status(r.passed)}</li>'
+        f'<li><a href="#{html.escape(r.name)}">{html.escape(r.title)}</a>'
+        f" — {_status(r.passed)}</li>"
         for r in results
     )
     page = f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>theorylab report</title>
 <meta name="viewport" content="width=device-width, initial-scale=1"><style>{_CSS}</style></head>
 <body><h1>theorylab report</h1>
-<p class="meta">generated {stamp} · <span id="tally">{n_pass}/{n_claims}</span> claims pass over {len(results)} studies</p>
+<p class="meta">generated {stamp} · <span id="tally">{n_pass}/{n_claims}</span> claims pass
+over {len(results)} studies</p>
 <h2>Claims</h2>{_claims_html(results)}
 <h2>Studies</h2><ul>{toc}</ul>
-{''.join(_study_html(r) for r in results)}
+{"".join(_study_html(r) for r in results)}
 </body></html>
 """
     path = out / "index.html"

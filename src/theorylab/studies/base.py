@@ -19,7 +19,7 @@ from typing import Any
 import matplotlib
 
 matplotlib.use("Agg")
-from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.figure import Figure
 
 _VERSIONED = ("theorylab", "numpy", "scipy", "sympy", "torch", "matplotlib")
 
@@ -51,11 +51,15 @@ class Claim:
 
     @classmethod
     def at_most(cls, statement: str, measured: float, bound: float, *, source: str = "") -> Claim:
-        return cls(statement, _num(measured), f"<= {bound:.4g}", bool(measured <= bound), None, source)
+        return cls(
+            statement, _num(measured), f"<= {bound:.4g}", bool(measured <= bound), None, source
+        )
 
     @classmethod
     def at_least(cls, statement: str, measured: float, bound: float, *, source: str = "") -> Claim:
-        return cls(statement, _num(measured), f">= {bound:.4g}", bool(measured >= bound), None, source)
+        return cls(
+            statement, _num(measured), f">= {bound:.4g}", bool(measured >= bound), None, source
+        )
 
     @classmethod
     def within(
@@ -66,7 +70,9 @@ class Claim:
 
     @classmethod
     def equal(cls, statement: str, measured: Any, expected: Any, *, source: str = "") -> Claim:
-        return cls(statement, _num(measured), f"== {expected}", bool(measured == expected), None, source)
+        return cls(
+            statement, _num(measured), f"== {expected}", bool(measured == expected), None, source
+        )
 
     @classmethod
     def close(
@@ -101,7 +107,8 @@ class Table:
         for i, row in enumerate(self.rows):
             if len(row) != len(self.columns):
                 raise ValueError(
-                    f"Table {self.title!r}: row {i} has {len(row)} cells, expected {len(self.columns)}"
+                    f"Table {self.title!r}: row {i} has {len(row)} cells, "
+                    f"expected {len(self.columns)}"
                 )
 
     def to_dict(self) -> dict[str, Any]:
@@ -156,7 +163,11 @@ class StudyResult:
                 fig.savefig(folder / f"{stem}.png", dpi=120, bbox_inches="tight")
                 fig.savefig(folder / f"{stem}.svg", bbox_inches="tight")
             figure_files[stem] = f"{stem}.png"
-        config = dataclasses.asdict(self.config) if dataclasses.is_dataclass(self.config) else self.config
+        config = (
+            dataclasses.asdict(self.config)
+            if dataclasses.is_dataclass(self.config)
+            else self.config
+        )
         payload = {
             "name": self.name,
             "title": self.title,

@@ -37,8 +37,10 @@ from theorylab.studies.base import Claim, StudyResult, Table
 
 NAME = "conservation-laws"
 TITLE = "Conservation laws of gradient, momentum and mirror flows"
-CITATION = ("Marcotte, Gribonval, Peyré, 'Abide by the law and follow the flow', NeurIPS 2023; "
-            "'Keep the momentum', ICML 2024")
+CITATION = (
+    "Marcotte, Gribonval, Peyré, 'Abide by the law and follow the flow', NeurIPS 2023; "
+    "'Keep the momentum', ICML 2024"
+)
 
 # (id, builder, flow, number of laws in the developer reference's table §7)
 REFERENCE_CASES = [
@@ -133,7 +135,12 @@ def _data(seed: int, n: int = 64, d_in: int = 4, d_out: int = 2):
 def _bias_free(net: nn.Module) -> torch.Tensor:
     """The *wrong* law that omits the bias: ‖W_{k+1}[:, j]‖² − ‖W_k[j]‖²."""
     lin = [m for m in net if isinstance(m, nn.Linear)]
-    return torch.cat([(b.weight ** 2).sum(0) - (a.weight ** 2).sum(1) for a, b in zip(lin[:-1], lin[1:], strict=True)]).detach()
+    return torch.cat(
+        [
+            (b.weight**2).sum(0) - (a.weight**2).sum(1)
+            for a, b in zip(lin[:-1], lin[1:], strict=True)
+        ]
+    ).detach()
 
 
 def _counts_section(cfg: Config):
@@ -147,61 +154,123 @@ def _counts_section(cfg: Config):
         poly_ok += n_poly == c.number
         ok_ref += c.number == ref
         ok_cert += c.certified
-        rows.append([cid, model.name, _flow_label(flow), c.state_dim, c.number, ref, c.n_known,
-                     n_poly, c.status, round(c.seconds, 4)])
-    table = Table("Law counts on the reference cases (Lie-algebra algorithm)",
-                  ["case", "model", "flow", "state dim", "laws", "reference", "known rank",
-                   f"poly laws", "status", "seconds"], rows)
+        rows.append(
+            [
+                cid,
+                model.name,
+                _flow_label(flow),
+                c.state_dim,
+                c.number,
+                ref,
+                c.n_known,
+                n_poly,
+                c.status,
+                round(c.seconds, 4),
+            ]
+        )
+    table = Table(
+        "Law counts on the reference cases (Lie-algebra algorithm)",
+        [
+            "case",
+            "model",
+            "flow",
+            "state dim",
+            "laws",
+            "reference",
+            "known rank",
+            "poly laws",
+            "status",
+            "seconds",
+        ],
+        rows,
+    )
     n = len(REFERENCE_CASES)
     claims = [
-        Claim.equal("The number of conservation laws computed from the Lie algebra matches the "
-                    "reference table in every case (cases matched)", ok_ref, n,
-                    source="Marcotte et al. 2023, Thm 3.3; developer reference §7"),
-        Claim.equal("The known laws are complete: the count is certified equal to the rank of the "
-                    "closed-form laws (cases certified)", ok_cert, n,
-                    source="Marcotte et al. 2023, Sec. 4 (linear and ReLU nets)"),
-        Claim.equal("Where all laws are polynomial, the polynomial-law search finds as many "
-                    "independent laws as the Lie-algebra count (cases agreeing)", poly_ok, poly_total,
-                    source="authors' notebooks (degree-2 cross-check)"),
+        Claim.equal(
+            "The number of conservation laws computed from the Lie algebra matches the "
+            "reference table in every case (cases matched)",
+            ok_ref,
+            n,
+            source="Marcotte et al. 2023, Thm 3.3; developer reference §7",
+        ),
+        Claim.equal(
+            "The known laws are complete: the count is certified equal to the rank of the "
+            "closed-form laws (cases certified)",
+            ok_cert,
+            n,
+            source="Marcotte et al. 2023, Sec. 4 (linear and ReLU nets)",
+        ),
+        Claim.equal(
+            "Where all laws are polynomial, the polynomial-law search finds as many "
+            "independent laws as the Lie-algebra count (cases agreeing)",
+            poly_ok,
+            poly_total,
+            source="authors' notebooks (degree-2 cross-check)",
+        ),
     ]
     return table, claims
 
 
 def _momentum_section(cfg: Config):
-    relu_counts = [count_laws(relu(d), Momentum(t), seed=cfg.seed).number
-                   for d in _MOMENTUM_RELU for t in (0.0, 1.0)]
+    relu_counts = [
+        count_laws(relu(d), Momentum(t), seed=cfg.seed).number
+        for d in _MOMENTUM_RELU
+        for t in (0.0, 1.0)
+    ]
     lin_gf = count_laws(linear2(2, 2, 2), seed=cfg.seed).number
     lin_mf = count_laws(linear2(2, 2, 2), Momentum(1.0), seed=cfg.seed).number
     return [
-        Claim.equal("ReLU networks have no conservation law under momentum flows "
-                    "(largest count over 4 architectures, τ ∈ {0, 1})", max(relu_counts), 0,
-                    source="Marcotte et al. 2024, abstract"),
-        Claim.at_most("Linear networks have fewer conservation laws under momentum than under "
-                      "gradient flow (momentum count for U Vᵀ with n = r = m = 2; GF count is "
-                      f"{lin_gf})", lin_mf, lin_gf - 1, source="Marcotte et al. 2024, abstract"),
+        Claim.equal(
+            "ReLU networks have no conservation law under momentum flows "
+            "(largest count over 4 architectures, τ ∈ {0, 1})",
+            max(relu_counts),
+            0,
+            source="Marcotte et al. 2024, abstract",
+        ),
+        Claim.at_most(
+            "Linear networks have fewer conservation laws under momentum than under "
+            "gradient flow (momentum count for U Vᵀ with n = r = m = 2; GF count is "
+            f"{lin_gf})",
+            lin_mf,
+            lin_gf - 1,
+            source="Marcotte et al. 2024, abstract",
+        ),
     ]
 
 
 def _random_section(cfg: Config):
     seeds = spawn_seeds(cfg.seed, 2 * cfg.n_random)
     jobs = [(s, "linear", cfg.linear_widths) for s in seeds[: cfg.n_random]]
-    jobs += [(s, "relu", cfg.relu_widths) for s in seeds[cfg.n_random:]]
+    jobs += [(s, "relu", cfg.relu_widths) for s in seeds[cfg.n_random :]]
     out = parallel.map(_count_random, jobs, label="random architectures")
     lin = sum(o[3] for o in out[: cfg.n_random])
-    rel = sum(o[3] for o in out[cfg.n_random:])
+    rel = sum(o[3] for o in out[cfg.n_random :])
     secs = sum(o[4] for o in out)
-    rows = [[kind, name, number, known, cert, round(sec, 3)]
-            for (_, kind, _), (name, number, known, cert, sec) in zip(jobs, out, strict=True)]
-    table = Table(f"Random architectures ({cfg.n_random} linear + {cfg.n_random} ReLU; "
-                  f"{secs:.1f} s of counting in total)",
-                  ["kind", "model", "laws", "known rank", "certified", "seconds"], rows)
+    rows = [
+        [kind, name, number, known, cert, round(sec, 3)]
+        for (_, kind, _), (name, number, known, cert, sec) in zip(jobs, out, strict=True)
+    ]
+    table = Table(
+        f"Random architectures ({cfg.n_random} linear + {cfg.n_random} ReLU; "
+        f"{secs:.1f} s of counting in total)",
+        ["kind", "model", "laws", "known rank", "certified", "seconds"],
+        rows,
+    )
     claims = [
-        Claim.equal(f"On random deep linear networks the count equals the known laws' rank "
-                    f"(networks certified out of {cfg.n_random})", lin, cfg.n_random,
-                    source="authors' main.ipynb protocol (50/50)"),
-        Claim.equal(f"On random deep ReLU networks (biases with probability 1/2) the count equals "
-                    f"one law per hidden neuron (networks certified out of {cfg.n_random})", rel,
-                    cfg.n_random, source="Marcotte et al. 2023, abstract; authors' protocol"),
+        Claim.equal(
+            f"On random deep linear networks the count equals the known laws' rank "
+            f"(networks certified out of {cfg.n_random})",
+            lin,
+            cfg.n_random,
+            source="authors' main.ipynb protocol (50/50)",
+        ),
+        Claim.equal(
+            f"On random deep ReLU networks (biases with probability 1/2) the count equals "
+            f"one law per hidden neuron (networks certified out of {cfg.n_random})",
+            rel,
+            cfg.n_random,
+            source="Marcotte et al. 2023, abstract; authors' protocol",
+        ),
     ]
     return table, claims, secs
 
@@ -215,8 +284,15 @@ def _integrate(cfg: Config):
         net = _mlp(cfg.flow_hidden, 4, 2, cfg.seed)
         start = copy.deepcopy(net)
         try:
-            traj = integrate_flow(net, lambda m: ((m(x) - y) ** 2).mean(), horizon, n_eval=40,
-                                  rtol=1e-9, atol=1e-11, max_evals=20_000)
+            traj = integrate_flow(
+                net,
+                lambda m: ((m(x) - y) ** 2).mean(),
+                horizon,
+                n_eval=40,
+                rtol=1e-9,
+                atol=1e-11,
+                max_evals=20_000,
+            )
             return start, net, traj
         except FlowStalled:
             horizon /= 4
@@ -241,19 +317,35 @@ def _flow_section(cfg: Config):
     drift_wrong = float((wrong_t - wrong0).abs().max() / scale)
     fig, ax = plt.subplots(1, 2, figsize=(10, 3.6))
     ax[0].plot(traj.times, traj.losses)
-    ax[0].set(xlabel="time t", ylabel="loss", title=f"gradient flow (DOP853, {traj.nfev} evaluations)")
-    ax[1].plot(traj.times, (laws_t - laws_t[0]).abs().amax(1) / scale + 1e-18, label="laws with bias term")
-    ax[1].plot(traj.times, (wrong_t - wrong0).abs().amax(1) / scale + 1e-18, label="bias term omitted")
-    ax[1].set(yscale="log", xlabel="time t", ylabel="max relative drift", title="laws along the flow")
+    ax[0].set(
+        xlabel="time t", ylabel="loss", title=f"gradient flow (DOP853, {traj.nfev} evaluations)"
+    )
+    ax[1].plot(
+        traj.times, (laws_t - laws_t[0]).abs().amax(1) / scale + 1e-18, label="laws with bias term"
+    )
+    ax[1].plot(
+        traj.times, (wrong_t - wrong0).abs().amax(1) / scale + 1e-18, label="bias term omitted"
+    )
+    ax[1].set(
+        yscale="log", xlabel="time t", ylabel="max relative drift", title="laws along the flow"
+    )
     ax[1].legend()
     fig.tight_layout()
     claims = [
-        Claim.at_most("The balancedness laws (biases included) are conserved along the gradient "
-                      "flow of a real ReLU network (max relative drift along an ODE integration)",
-                      drift, 1e-6, source="Marcotte et al. 2023, Sec. 2"),
-        Claim.at_least("Omitting the bias term gives a quantity that is not conserved "
-                       "(its relative drift on the same trajectory, 100x the tolerance above)", drift_wrong, 1e-4,
-                       source="developer reference §6.2 (bias pitfall)"),
+        Claim.at_most(
+            "The balancedness laws (biases included) are conserved along the gradient "
+            "flow of a real ReLU network (max relative drift along an ODE integration)",
+            drift,
+            1e-6,
+            source="Marcotte et al. 2023, Sec. 2",
+        ),
+        Claim.at_least(
+            "Omitting the bias term gives a quantity that is not conserved "
+            "(its relative drift on the same trajectory, 100x the tolerance above)",
+            drift_wrong,
+            1e-4,
+            source="developer reference §6.2 (bias pitfall)",
+        ),
     ]
     return fig, claims
 
@@ -293,20 +385,33 @@ def _discrete_section(cfg: Config):
         rd = mon.relative_drift().numpy()
         final[label] = float(rd[-1])
         ax[0].plot(np.arange(rd.size), rd + 1e-18, label=label)
-    ax[0].set(yscale="log", xlabel="step", ylabel="max relative drift", title="drift during training")
+    ax[0].set(
+        yscale="log", xlabel="step", ylabel="max relative drift", title="drift during training"
+    )
     ax[0].legend(fontsize=8)
     ax[1].loglog(cfg.etas, drifts, "o-", label=f"measured (slope {slope:.2f})")
     ref = drifts[0] * (np.asarray(cfg.etas) / cfg.etas[0]) ** 2
     ax[1].loglog(cfg.etas, ref, "k--", label="η² reference")
-    ax[1].set(xlabel="step size η", ylabel=f"drift after {cfg.gd_steps} GD steps", title="GD drift vs η")
+    ax[1].set(
+        xlabel="step size η", ylabel=f"drift after {cfg.gd_steps} GD steps", title="GD drift vs η"
+    )
     ax[1].legend(fontsize=8)
     fig.tight_layout()
-    table = Table("Relative drift of the laws after training",
-                  ["optimizer", "steps", "max relative drift"],
-                  [[k, cfg.train_steps, v] for k, v in final.items()])
-    claims = [Claim.within("Under gradient descent with step η the laws drift like η² "
-                           "(fitted log-log slope of the drift vs η)", slope, 1.8, 2.2,
-                           source="Marcotte et al. 2025, Prop. 5.1; per-step identity η²gᵀAg")]
+    table = Table(
+        "Relative drift of the laws after training",
+        ["optimizer", "steps", "max relative drift"],
+        [[k, cfg.train_steps, v] for k, v in final.items()],
+    )
+    claims = [
+        Claim.within(
+            "Under gradient descent with step η the laws drift like η² "
+            "(fitted log-log slope of the drift vs η)",
+            slope,
+            1.8,
+            2.2,
+            source="Marcotte et al. 2025, Prop. 5.1; per-step identity η²gᵀAg",
+        )
+    ]
     return fig, table, claims
 
 
@@ -324,9 +429,16 @@ def run(config: Config) -> StudyResult:
     figures = {"gradient_flow_laws": flow_fig, "training_drift": drift_fig}
     plt.close("all")
     return StudyResult(
-        name=NAME, title=TITLE, citation=CITATION, claims=claims,
-        tables=[counts_table, random_table, drift_table], figures=figures, config=config,
-        summary=("Counts come from the Lie algebra generated by the flow's fields, evaluated at "
-                 "generic points (function-space rank test), and are certified against the rank "
-                 "of the closed-form laws. The trajectories use real PyTorch networks with biases."),
+        name=NAME,
+        title=TITLE,
+        citation=CITATION,
+        claims=claims,
+        tables=[counts_table, random_table, drift_table],
+        figures=figures,
+        config=config,
+        summary=(
+            "Counts come from the Lie algebra generated by the flow's fields, evaluated at "
+            "generic points (function-space rank test), and are certified against the rank "
+            "of the closed-form laws. The trajectories use real PyTorch networks with biases."
+        ),
     )

@@ -31,21 +31,43 @@ from theorylab.studies.base import Claim, StudyResult, Table
 
 NAME = "ldp-frequency"
 TITLE = "Locally private frequency estimation: Projective Geometry Response vs the oracle zoo"
-CITATION = ("Feldman, Nelson, Nguyen, Talwar, 'Private Frequency Estimation via Projective "
-            "Geometry', ICML 2022 (arXiv:2203.00194)")
+CITATION = (
+    "Feldman, Nelson, Nguyen, Talwar, 'Private Frequency Estimation via Projective "
+    "Geometry', ICML 2022 (arXiv:2203.00194)"
+)
 
-LABELS = {"grr": "GRR", "sue": "SUE (RAPPOR)", "oue": "OUE", "olh": "OLH", "hr": "HR",
-          "rhr": "RHR", "ss": "SS", "pgr": "PGR", "hpgr": "HPGR (q'=5)"}
+LABELS = {
+    "grr": "GRR",
+    "sue": "SUE (RAPPOR)",
+    "oue": "OUE",
+    "olh": "OLH",
+    "hr": "HR",
+    "rhr": "RHR",
+    "ss": "SS",
+    "pgr": "PGR",
+    "hpgr": "HPGR (q'=5)",
+}
 # per-user factor V at k = 1024 from the developer reference's §4 table (SS with the
 # authors' d = ceil(k/(e^eps+1)), PGR with the authors' prime q)
 REFERENCE_V = {
     1.0: {"grr": 347.1, "sue": 3.918, "oue": 3.683, "olh": 3.692, "ss": 3.674, "pgr": 3.819},
-    2.0: {"grr": 25.22, "sue": 0.9207, "oue": 0.7241, "olh": 0.7246, "ss": 0.7207,
-          "pgr": 0.7382},
-    4.0: {"grr": 0.3748, "sue": 0.1810, "oue": 0.07602, "olh": 0.07602, "ss": 0.07397,
-          "pgr": 0.07547},
-    5.0: {"grr": 0.05386, "sue": 0.09742, "oue": 0.02732, "olh": 0.02732, "ss": 0.02534,
-          "pgr": 0.02723},
+    2.0: {"grr": 25.22, "sue": 0.9207, "oue": 0.7241, "olh": 0.7246, "ss": 0.7207, "pgr": 0.7382},
+    4.0: {
+        "grr": 0.3748,
+        "sue": 0.1810,
+        "oue": 0.07602,
+        "olh": 0.07602,
+        "ss": 0.07397,
+        "pgr": 0.07547,
+    },
+    5.0: {
+        "grr": 0.05386,
+        "sue": 0.09742,
+        "oue": 0.02732,
+        "olh": 0.02732,
+        "ss": 0.02534,
+        "pgr": 0.02723,
+    },
 }
 # (q, t) cases for the server cross-check: primes and prime powers
 SERVER_CASES = [(2, 5), (3, 4), (4, 4), (5, 4), (7, 3), (8, 3), (9, 3), (4, 6), (53, 3)]
@@ -56,7 +78,7 @@ DENSE_MAX_K = 3000
 class Config:
     """Parameters of the study. ``quick()`` runs in about 15 s on 2 cores; ``full()`` is the
     paper's comparison at a larger scale (all nine oracles including SUE, k = 2048,
-    n = 200,000, six epsilons, 10 repetitions, server timings up to k = 10^6)."""
+    n = 100,000, six epsilons, 10 repetitions, server timings up to k = 10^6)."""
 
     seed: int = 0
     k: int = 1024
@@ -81,7 +103,9 @@ class Config:
     @classmethod
     def full(cls) -> Config:
         return cls(
-            k=2048, n=200_000, repeats=10,
+            k=2048,
+            n=100_000,
+            repeats=10,
             oracles=("grr", "sue", "oue", "olh", "hr", "rhr", "ss", "pgr", "hpgr"),
             epsilons=(0.5, 1.0, 2.0, 3.0, 4.0, 5.0),
             bits_ks=tuple(2**i for i in range(4, 21)),
@@ -191,38 +215,77 @@ def _variance_section(cfg: Config):
         auto = ldp.PGR(k, eps)
         prime = ldp.PGR(k, eps, q=authors_q(eps))
         ss_ref = ldp.SS(k, eps, d=math.ceil(k / (math.exp(eps) + 1)))
-        built = {"grr": ldp.GRR(k, eps), "sue": ldp.SUE(k, eps), "oue": ldp.OUE(k, eps),
-                 "olh": ldp.OLH(k, eps), "ss": ss_ref, "pgr": prime}
+        built = {
+            "grr": ldp.GRR(k, eps),
+            "sue": ldp.SUE(k, eps),
+            "oue": ldp.OUE(k, eps),
+            "olh": ldp.OLH(k, eps),
+            "ss": ss_ref,
+            "pgr": prime,
+        }
         for name, o in built.items():
             v = o.per_user_variance
             ref = REFERENCE_V.get(eps, {}).get(name)
             if ref is not None:
                 worst_ref = max(worst_ref, abs(v / ref - 1))
             param = f"q={o.q}, t={o.t}" if name == "pgr" else f"d={o.d}" if name == "ss" else ""
-            rows.append([LABELS[name] + (" (authors' q)" if name == "pgr" else ""), eps, param,
-                         v, v / ss.per_user_variance, o.bits, ref if ref else "–"])
-        rows.append([f"{LABELS['ss']} (best d)", eps, f"d={ss.d}", ss.per_user_variance, 1.0,
-                     ss.bits, "–"])
-        rows.append(["PGR (q='auto')", eps, f"q={auto.q}, t={auto.t}", auto.per_user_variance,
-                     auto.per_user_variance / ss.per_user_variance, auto.bits, "–"])
+            rows.append(
+                [
+                    LABELS[name] + (" (authors' q)" if name == "pgr" else ""),
+                    eps,
+                    param,
+                    v,
+                    v / ss.per_user_variance,
+                    o.bits,
+                    ref if ref else "–",
+                ]
+            )
+        rows.append(
+            [f"{LABELS['ss']} (best d)", eps, f"d={ss.d}", ss.per_user_variance, 1.0, ss.bits, "–"]
+        )
+        rows.append(
+            [
+                "PGR (q='auto')",
+                eps,
+                f"q={auto.q}, t={auto.t}",
+                auto.per_user_variance,
+                auto.per_user_variance / ss.per_user_variance,
+                auto.bits,
+                "–",
+            ]
+        )
         if eps in (1.0, 2.0):
             gap_pp.append(auto.per_user_variance / ss.per_user_variance - 1)
             gap_prime.append(prime.per_user_variance / ss.per_user_variance - 1)
-    table = Table(f"Per-user variance factor V (Var(f̂) ≈ V/n for a rare item), k = {k}",
-                  ["oracle", "ε", "parameters", "V", "V / SS (best d)", "bits",
-                   "reference §4"], rows)
+    table = Table(
+        f"Per-user variance factor V (Var(f̂) ≈ V/n for a rare item), k = {k}",
+        ["oracle", "ε", "parameters", "V", "V / SS (best d)", "bits", "reference §4"],
+        rows,
+    )
     claims = [
-        Claim.at_most("With the field size chosen over primes and prime powers, PGR's variance "
-                      "is within 0.5% of Subset Selection at ε = 1 and 2 (k = 1024; worst "
-                      "relative excess of V)", max(gap_pp), 0.005,
-                      source="issue 3; developer reference §3.2 table (GF(4), GF(8))"),
-        Claim.at_least("Rounding q up to a prime, as the authors' code does, costs 2–4% "
-                       "variance at ε ≤ 2 (smallest relative excess over SS at ε = 1, 2)",
-                       min(gap_prime), 0.015,
-                       source="developer reference §3.2 and §5.4 item 3"),
-        Claim.at_most("The exact per-user factors of GRR, SUE, OUE, OLH, SS and PGR (authors' "
-                      "q) reproduce the reference table at k = 1024 (largest relative "
-                      "deviation)", worst_ref, 2e-3, source="developer reference §4 [comp]"),
+        Claim.at_most(
+            "With the field size chosen over primes and prime powers, PGR's variance "
+            "is within 0.5% of Subset Selection at ε = 1 and 2 (k = 1024; worst "
+            "relative excess of V)",
+            max(gap_pp),
+            0.005,
+            source="issue 3; developer reference §3.2 table (GF(4), GF(8))",
+        ),
+        Claim.at_least(
+            "Rounding q up to a prime, as the authors' code does, costs 2–4% "
+            "variance at ε ≤ 2 (smallest relative excess over SS at ε = 1, 2)",
+            min(gap_prime),
+            0.015,
+            source="developer reference §3.2 and §5.4 item 3",
+        ),
+        Claim.at_most(
+            "The exact per-user factors of GRR, SUE, OUE, OLH, SS and PGR (authors' "
+            "q) reproduce the reference table at k = 1024 (largest relative "
+            "deviation)",
+            worst_ref,
+            2e-3,
+            source="developer reference §4 [comp]",
+        ),
     ]
     return table, claims
 
@@ -230,8 +293,12 @@ def _variance_section(cfg: Config):
 def _sweep_section(cfg: Config):
     seeds = spawn_seeds(cfg.seed, 1 + len(cfg.oracles) * len(cfg.epsilons) * cfg.repeats)
     data_seed, run_seeds = seeds[0], iter(seeds[1:])
-    jobs = [(name, cfg.k, eps, cfg.n, cfg.zipf, data_seed, next(run_seeds))
-            for name in cfg.oracles for eps in cfg.epsilons for _ in range(cfg.repeats)]
+    jobs = [
+        (name, cfg.k, eps, cfg.n, cfg.zipf, data_seed, next(run_seeds))
+        for name in cfg.oracles
+        for eps in cfg.epsilons
+        for _ in range(cfg.repeats)
+    ]
     out = parallel.map(trial, jobs, label="oracle × ε × seed")
     f = np.bincount(zipf_items(cfg.k, cfg.n, cfg.zipf, data_seed), minlength=cfg.k) / cfg.n
     top = np.argsort(f)[::-1][:10]
@@ -239,7 +306,7 @@ def _sweep_section(cfg: Config):
     rows, ratios, zmax = [], [], 0.0
     for i in range(0, len(jobs), cfg.repeats):
         name, _, eps = jobs[i][:3]
-        chunk = out[i: i + cfg.repeats]
+        chunk = out[i : i + cfg.repeats]
         est = np.stack([o[0] for o in chunk])
         oracle = ldp.make(name, cfg.k, eps)
         var = oracle.variance(cfg.n, f)
@@ -248,37 +315,90 @@ def _sweep_section(cfg: Config):
         z = (est.mean(axis=0) - f)[top] / np.sqrt(var[top] / cfg.repeats)
         zmax = max(zmax, float(np.abs(z).max()))
         ratios.append(mse / analytic)
-        stats[name, eps] = {"mse": mse, "sd": float(mses.std(ddof=1)) if cfg.repeats > 1 else 0.0,
-                            "analytic": analytic}
-        rows.append([LABELS[name], eps, oracle.bits, analytic, mse, mse / analytic,
-                     float(np.mean([o[1] for o in chunk])), float(np.mean([o[2] for o in chunk]))])
+        stats[name, eps] = {
+            "mse": mse,
+            "sd": float(mses.std(ddof=1)) if cfg.repeats > 1 else 0.0,
+            "analytic": analytic,
+        }
+        rows.append(
+            [
+                LABELS[name],
+                eps,
+                oracle.bits,
+                analytic,
+                mse,
+                mse / analytic,
+                float(np.mean([o[1] for o in chunk])),
+                float(np.mean([o[2] for o in chunk])),
+            ]
+        )
     worst = max(ratios, key=lambda r: abs(math.log(r)))
-    table = Table(f"Zipf({cfg.zipf}) workload: k = {cfg.k}, n = {cfg.n:,}, {cfg.repeats} "
-                  "repetitions (MSE = mean over items of (f̂ − f)²)",
-                  ["oracle", "ε", "bits", "analytic MSE", "empirical MSE", "MSE / analytic",
-                   "client s", "server s"], rows)
+    table = Table(
+        f"Zipf({cfg.zipf}) workload: k = {cfg.k}, n = {cfg.n:,}, {cfg.repeats} "
+        "repetitions (MSE = mean over items of (f̂ − f)²)",
+        [
+            "oracle",
+            "ε",
+            "bits",
+            "analytic MSE",
+            "empirical MSE",
+            "MSE / analytic",
+            "client s",
+            "server s",
+        ],
+        rows,
+    )
     claims = [
-        Claim.within(f"The empirical MSE of every oracle matches its exact analytic variance "
-                     f"(MSE / analytic farthest from 1 over {len(ratios)} (oracle, ε) pairs)",
-                     worst, 0.8, 1.25, source="developer reference §1, §6.4; issue 3"),
-        Claim.at_most("Every oracle is unbiased: the mean estimate of each of the 10 most "
-                      "frequent items is within a few standard errors of the truth (largest "
-                      "|z| over all oracles and ε)", zmax, 4.5,
-                      source="developer reference §1 (unbiased count estimator)"),
+        Claim.within(
+            f"The empirical MSE of every oracle matches its exact analytic variance "
+            f"(MSE / analytic farthest from 1 over {len(ratios)} (oracle, ε) pairs)",
+            worst,
+            0.8,
+            1.25,
+            source="developer reference §1, §6.4; issue 3",
+        ),
+        Claim.at_most(
+            "Every oracle is unbiased: the mean estimate of each of the 10 most "
+            "frequent items is within a few standard errors of the truth (largest "
+            "|z| over all oracles and ε)",
+            zmax,
+            4.5,
+            source="developer reference §1 (unbiased count estimator)",
+        ),
     ]
     if "pgr" in cfg.oracles and "ss" in cfg.oracles:
         an = max(stats["pgr", e]["analytic"] / stats["ss", e]["analytic"] for e in cfg.epsilons)
-        claims.append(Claim.at_most(
-            "PGR's MSE matches Subset Selection's on the Zipf workload (largest analytic MSE "
-            "ratio PGR / SS over the ε of the sweep)", an, 1.05,
-            source="FNNT22 abstract; issue 3 study claims"))
-    hr = [stats[h, e]["mse"] / stats["pgr", e]["mse"] for h in ("hr", "rhr")
-          if h in cfg.oracles for e in cfg.epsilons] if "pgr" in cfg.oracles else []
+        claims.append(
+            Claim.at_most(
+                "PGR's MSE matches Subset Selection's on the Zipf workload (largest analytic MSE "
+                "ratio PGR / SS over the ε of the sweep)",
+                an,
+                1.05,
+                source="FNNT22 abstract; issue 3 study claims",
+            )
+        )
+    # below eps = ln 2 HR has a single block (basic HR, V ~ 4/eps^2 like OUE): the gap closes
+    hr = (
+        [
+            stats[h, e]["mse"] / stats["pgr", e]["mse"]
+            for h in ("hr", "rhr")
+            if h in cfg.oracles
+            for e in cfg.epsilons
+            if e >= 1
+        ]
+        if "pgr" in cfg.oracles
+        else []
+    )
     if hr:
-        claims.append(Claim.at_least(
-            "Hadamard response (blocked HR and RHR) has larger MSE than PGR (smallest empirical "
-            "MSE ratio HR / PGR or RHR / PGR)", min(hr), 1.2,
-            source="developer reference §6.4 (HR 1.4–2.7× worse); FNNT22 experiments"))
+        claims.append(
+            Claim.at_least(
+                "Hadamard response (blocked HR and RHR) has larger MSE than PGR at ε ≥ 1 (smallest "
+                "empirical MSE ratio HR / PGR or RHR / PGR)",
+                min(hr),
+                1.2,
+                source="developer reference §6.4 (HR 1.4–2.7× worse at ε = 1, 4); §2.6",
+            )
+        )
     fig = _mse_figure(cfg, f, stats)
     return table, claims, fig
 
@@ -296,13 +416,23 @@ def _mse_figure(cfg: Config, f: np.ndarray, stats: dict[tuple[str, float], dict[
         mse = np.array([stats[name, e]["mse"] for e in cfg.epsilons])
         sd = np.array([stats[name, e]["sd"] for e in cfg.epsilons])
         ax[0].errorbar(eps, mse, yerr=sd, fmt="o", color=colour, ms=4, capsize=2)
-        an_ss = np.array([stats["ss", e]["analytic"] if ("ss", e) in stats else np.nan
-                          for e in cfg.epsilons])
+        an_ss = np.array(
+            [stats["ss", e]["analytic"] if ("ss", e) in stats else np.nan for e in cfg.epsilons]
+        )
         ax[1].plot(eps, mse / an_ss, "o", color=colour, ms=4)
-    ax[0].set(yscale="log", xlabel="ε", ylabel="MSE (frequency units)",
-              title=f"Zipf({cfg.zipf}), k = {cfg.k}, n = {cfg.n:,}: points measured, lines exact")
-    ax[1].set(yscale="log", xlabel="ε", ylabel="MSE / SS analytic MSE",
-              title="relative to Subset Selection")
+    ax[0].set(
+        yscale="log",
+        xlabel="ε",
+        ylabel="MSE (frequency units)",
+        title=f"Zipf({cfg.zipf}), k = {cfg.k}, n = {cfg.n:,}: points measured, lines exact",
+    )
+    ax[1].set(
+        yscale="log",
+        ylim=(0.9, 4.0),
+        xlabel="ε",
+        ylabel="MSE / SS analytic MSE",
+        title="relative to Subset Selection (GRR mostly above the range)",
+    )
     ax[1].axhline(1.0, color="k", lw=0.6, ls=":")
     ax[0].legend(fontsize=8, ncol=2)
     fig.tight_layout()
@@ -317,8 +447,15 @@ def _bits_section(cfg: Config):
     for j, eps in enumerate((1.0, 4.0)):
         for i, name in enumerate(names):
             bits = [ldp.make(name, int(k), eps).bits for k in ks]
-            ax[j].plot(ks, bits, "o-" if name == "pgr" else ".-", color=f"C{i}", ms=4,
-                       lw=2 if name == "pgr" else 1, label=LABELS[name])
+            ax[j].plot(
+                ks,
+                bits,
+                "o-" if name == "pgr" else ".-",
+                color=f"C{i}",
+                ms=4,
+                lw=2 if name == "pgr" else 1,
+                label=LABELS[name],
+            )
         ax[j].plot(ks, np.ceil(np.log2(ks)), "k:", label="⌈log₂ k⌉")
         ax[j].set(xscale="log", yscale="log", xlabel="k (items)", title=f"ε = {eps:g}")
     ax[0].set_ylabel("bits per report")
@@ -331,16 +468,27 @@ def _bits_section(cfg: Config):
     pgr_ref = [ldp.PGR(1024, e, q=authors_q(e)).bits for e in (1.0, 4.0)]
     ratio = ldp.SS(1024, 1.0).bits / ldp.PGR(1024, 1.0).bits
     claims = [
-        Claim.equal("PGR sends ⌈log₂ K⌉ bits: 12 at k = 1024 with the authors' q, at ε = 1 "
-                    "(q = 5) and ε = 4 (q = 59) (bits measured, ε = 1 / ε = 4)",
-                    f"{pgr_ref[0]} / {pgr_ref[1]}", "12 / 12",
-                    source="developer reference §2.10 table; FNNT22 abstract"),
-        Claim.at_most("With K < q·k, PGR's message exceeds ⌈log₂ k⌉ by at most ⌈log₂ q⌉ bits "
-                      "(largest excess beyond that bound over the k and ε swept; q = 'auto')",
-                      overhead, 0, source="developer reference §3.1 [der]"),
-        Claim.at_least("Subset Selection needs far more communication: at k = 1024, ε = 1 it "
-                       "sends ~856 bits against PGR's 11 (ratio of bits per report)", ratio, 50,
-                       source="developer reference §2.5, §2.10"),
+        Claim.equal(
+            "PGR sends ⌈log₂ K⌉ bits: 12 at k = 1024 with the authors' q, at ε = 1 "
+            "(q = 5) and ε = 4 (q = 59) (bits measured, ε = 1 / ε = 4)",
+            f"{pgr_ref[0]} / {pgr_ref[1]}",
+            "12 / 12",
+            source="developer reference §2.10 table; FNNT22 abstract",
+        ),
+        Claim.at_most(
+            "With K < q·k, PGR's message exceeds ⌈log₂ k⌉ by at most ⌈log₂ q⌉ bits "
+            "(largest excess beyond that bound over the k and ε swept; q = 'auto')",
+            overhead,
+            0,
+            source="developer reference §3.1 [der]",
+        ),
+        Claim.at_least(
+            "Subset Selection needs far more communication: at k = 1024, ε = 1 it "
+            "sends ~856 bits against PGR's 11 (ratio of bits per report)",
+            ratio,
+            50,
+            source="developer reference §2.5, §2.10",
+        ),
     ]
     return fig, claims
 
@@ -348,44 +496,77 @@ def _bits_section(cfg: Config):
 def _audit_section(cfg: Config):
     names = ("grr", "sue", "oue", "olh", "hr", "rhr", "ss", "pgr", "hpgr")
     jobs: list[tuple[str, int, float, int | None]] = [
-        (name, k, eps, None) for name in names for k in cfg.audit_ks for eps in cfg.audit_epsilons]
+        (name, k, eps, None) for name in names for k in cfg.audit_ks for eps in cfg.audit_epsilons
+    ]
     for q in (2, 3, 4, 5, 7, 8, 9):  # PGR with t = 3 over primes and prime powers
         jobs += [("pgr", q * q + q + 1, eps, q) for eps in cfg.audit_epsilons]
-    broken = [("authors-pgr", 13, 1.0, 3), ("authors-pgr", 31, 1.0, 5),
-              ("authors-pgr", 21, 2.0, 4), ("leaky-grr", 4, 1.0, None)]
+    broken = [
+        ("authors-pgr", 13, 1.0, 3),
+        ("authors-pgr", 31, 1.0, 5),
+        ("authors-pgr", 21, 2.0, 4),
+        ("leaky-grr", 4, 1.0, None),
+    ]
     out = parallel.map(audit_case, jobs + broken, label="exact LDP audits")
-    good, bad = out[: len(jobs)], out[len(jobs):]
-    summary: dict[str, list[tuple[bool, float]]] = {}
-    for (name, _, eps, q), (ok, measured, _, _) in zip(jobs, good, strict=True):
+    good, bad = out[: len(jobs)], out[len(jobs) :]
+    summary: dict[str, list[tuple[bool, float, int]]] = {}
+    for (name, _, eps, q), (ok, measured, _, size) in zip(jobs, good, strict=True):
         key = LABELS[name] + (" (explicit q, t = 3)" if q else "")
-        summary.setdefault(key, []).append((ok, measured - eps))
-    rows = [[key, len(v), sum(ok for ok, _ in v), max(d for _, d in v)]
-            for key, v in summary.items()]
+        summary.setdefault(key, []).append((ok, measured - eps, size))
+    rows = [
+        [key, len(v), sum(r[0] for r in v), max(r[1] for r in v), max(r[2] for r in v)]
+        for key, v in summary.items()
+    ]
     excess_err = 0.0
     for (label, _, eps, q), (ok, measured, _, size) in zip(broken, bad, strict=True):
-        rows.append([f"negative control: {label}" + (f" (q = {q})" if q else ""), 1, int(ok),
-                     measured - eps])
+        rows.append(
+            [
+                f"negative control: {label}" + (f" (q = {q})" if q else ""),
+                1,
+                int(ok),
+                measured - eps,
+                size,
+            ]
+        )
         if label == "authors-pgr":
             t = 3
             exact = math.log((q**t - 1) / (q ** (t - 1) * (q - 1)))
             excess_err = max(excess_err, abs((measured - eps) / exact - 1))
-    table = Table("Exact ε-LDP audit (max over outputs y and inputs x, x' of "
-                  "ln P(y|x)/P(y|x'), from the enumerated output distribution)",
-                  ["randomiser", "configurations", "passed", "max (measured ε − stated ε)"],
-                  rows)
+    table = Table(
+        "Exact ε-LDP audit (max over outputs y and inputs x, x' of "
+        "ln P(y|x)/P(y|x'), from the enumerated output distribution)",
+        [
+            "randomiser",
+            "configurations",
+            "passed",
+            "max (measured ε − stated ε)",
+            "largest output space",
+        ],
+        rows,
+    )
     n_ok = sum(o[0] for o in good)
     claims = [
-        Claim.equal(f"Every randomiser is exactly ε-LDP as implemented: the exact audit passes "
-                    f"for all {len(jobs)} configurations (k ∈ {list(cfg.audit_ks)}, ε ∈ "
-                    f"{list(cfg.audit_epsilons)}, all nine oracles; PGR over GF(2..9), t = 3)",
-                    n_ok, len(jobs), source="developer reference §9.1, §11 L3"),
-        Claim.equal("The audit catches broken randomisers: the authors' C++ PGR sampler and a "
-                    "GRR that may report the true item as 'other' fail it (controls caught)",
-                    sum(not o[0] for o in bad), len(bad),
-                    source="developer reference §3.4, §11 L3; Arcolezi & Gambs 2023"),
-        Claim.at_most("The authors' sampler exceeds ε by exactly ln((q^t − 1)/(q^{t−1}(q − 1))) "
-                      "(largest relative deviation of the audited excess from that closed form)",
-                      excess_err, 1e-9, source="developer reference §3.4 [comp]"),
+        Claim.equal(
+            f"Every randomiser is exactly ε-LDP as implemented: the exact audit passes "
+            f"for all {len(jobs)} configurations (k ∈ {list(cfg.audit_ks)}, ε ∈ "
+            f"{list(cfg.audit_epsilons)}, all nine oracles; PGR over GF(2..9), t = 3)",
+            n_ok,
+            len(jobs),
+            source="developer reference §9.1, §11 L3",
+        ),
+        Claim.equal(
+            "The audit catches broken randomisers: the authors' C++ PGR sampler and a "
+            "GRR that may report the true item as 'other' fail it (controls caught)",
+            sum(not o[0] for o in bad),
+            len(bad),
+            source="developer reference §3.4, §11 L3; Arcolezi & Gambs 2023",
+        ),
+        Claim.at_most(
+            "The authors' sampler exceeds ε by exactly ln((q^t − 1)/(q^{t−1}(q − 1))) "
+            "(largest relative deviation of the audited excess from that closed form)",
+            excess_err,
+            1e-9,
+            source="developer reference §3.4 [comp]",
+        ),
     ]
     return table, claims
 
@@ -398,8 +579,9 @@ def _server_section(cfg: Config):
         K = (q**t - 1) // (q - 1)
         y = rng.integers(0, 50, K)
         dp = hyperplane_counts(y, q, t, method="dp")
-        t_dp = _time(lambda y=y, q=q, t=t: hyperplane_counts(y, q, t, method="dp"),
-                     cfg.timing_repeats)
+        t_dp = _time(
+            lambda y=y, q=q, t=t: hyperplane_counts(y, q, t, method="dp"), cfg.timing_repeats
+        )
         t_dense, t_fft = math.nan, math.nan
         if K <= DENSE_MAX_K:
             mismatches += int(np.any(hyperplane_counts(y, q, t, method="dense") != dp))
@@ -408,8 +590,9 @@ def _server_section(cfg: Config):
                 speedup = t_dense / t_dp
         if is_prime(q):
             mismatches += int(np.any(hyperplane_counts(y, q, t, method="fft") != dp))
-            t_fft = _time(lambda y=y, q=q, t=t: hyperplane_counts(y, q, t, method="fft"),
-                          cfg.timing_repeats)
+            t_fft = _time(
+                lambda y=y, q=q, t=t: hyperplane_counts(y, q, t, method="fft"), cfg.timing_repeats
+            )
         rows.append([q, t, K, t_dp, t_dense, t_fft])
     seen, pts = set(), []
     for eps in cfg.server_epsilons:
@@ -419,8 +602,9 @@ def _server_section(cfg: Config):
                 continue
             seen.add((o.q, o.t))
             y = rng.integers(0, 5, o.K)
-            sec = _time(lambda y=y, o=o: hyperplane_counts(y, o.q, o.t, method="dp"),
-                        cfg.timing_repeats)
+            sec = _time(
+                lambda y=y, o=o: hyperplane_counts(y, o.q, o.t, method="dp"), cfg.timing_repeats
+            )
             pts.append((k, eps, o.q, o.t, o.K, o.K * o.q * o.t, sec))
     work = np.array([p[5] for p in pts], dtype=np.float64)
     secs = np.array([p[6] for p in pts])
@@ -431,28 +615,53 @@ def _server_section(cfg: Config):
     xs = np.geomspace(work[fit].min(), work.max(), 20)
     ax.loglog(xs, np.exp(icpt) * xs**slope, "k--", lw=1, label=f"fit: slope {slope:.2f}")
     dense = [(r[2] ** 2, r[4]) for r in rows if not math.isnan(r[4])]
-    ax.loglog([d[0] for d in dense], [d[1] for d in dense], "s", color="C3",
-              label="dense incidence product (x-axis: K²)")
-    ax.set(xlabel="work K·q·t (K² for dense)", ylabel="server seconds (best of runs)",
-           title="PGR server time")
+    ax.loglog(
+        [d[0] for d in dense],
+        [d[1] for d in dense],
+        "s",
+        color="C3",
+        label="dense incidence product (x-axis: K²)",
+    )
+    ax.set(
+        xlabel="work K·q·t (K² for dense)",
+        ylabel="server seconds (best of runs)",
+        title="PGR server time",
+    )
     ax.legend(fontsize=8)
     fig.tight_layout()
-    table = Table("PGR server: dynamic programme vs dense and FFT (seconds; '–' = not run)",
-                  ["q", "t", "K", "DP s", "dense s", "FFT s"],
-                  [[*r[:3], *(x if not math.isnan(x) else "–" for x in r[3:])] for r in rows])
-    scaling = Table("PGR server time vs k (q = 'auto')",
-                    ["k", "ε", "q", "t", "K", "K·q·t", "DP s"], [list(p) for p in pts])
+    table = Table(
+        "PGR server: dynamic programme vs dense and FFT (seconds; '–' = not run)",
+        ["q", "t", "K", "DP s", "dense s", "FFT s"],
+        [[*r[:3], *(x if not math.isnan(x) else "–" for x in r[3:])] for r in rows],
+    )
+    scaling = Table(
+        "PGR server time vs k (q = 'auto')",
+        ["k", "ε", "q", "t", "K", "K·q·t", "DP s"],
+        [list(p) for p in pts],
+    )
     claims = [
-        Claim.equal("The O(K q t) dynamic programme gives exactly the hyperplane counts of the "
-                    "dense incidence product and, for prime q, of the FFT (mismatching cases "
-                    f"over {len(SERVER_CASES)} (q, t), prime powers included)", mismatches, 0,
-                    source="FNNT22 Section 4; developer reference §3.6, §11 L6"),
-        Claim.at_least("The dynamic-programme server is much faster than the brute-force "
-                       "decode (speed-up over the dense product at q = 53, t = 3, K = 2863)",
-                       speedup, 10, source="FNNT22 abstract (fast server); reference §6.3"),
-        Claim.within("Server time grows like K·q·t (log-log slope of DP time against K·q·t, "
-                     "fit over k)", float(slope), 0.7, 1.3,
-                     source="FNNT22 abstract: O(n + k exp(ε) log k); reference §3.6"),
+        Claim.equal(
+            "The O(K q t) dynamic programme gives exactly the hyperplane counts of the "
+            "dense incidence product and, for prime q, of the FFT (mismatching cases "
+            f"over {len(SERVER_CASES)} (q, t), prime powers included)",
+            mismatches,
+            0,
+            source="FNNT22 Section 4; developer reference §3.6, §11 L6",
+        ),
+        Claim.at_least(
+            "The dynamic-programme server is much faster than the brute-force "
+            "decode (speed-up over the dense product at q = 53, t = 3, K = 2863)",
+            speedup,
+            10,
+            source="FNNT22 abstract (fast server); reference §6.3",
+        ),
+        Claim.within(
+            "Server time grows like K·q·t (log-log slope of DP time against K·q·t, fit over k)",
+            float(slope),
+            0.7,
+            1.3,
+            source="FNNT22 abstract: O(n + k exp(ε) log k); reference §3.6",
+        ),
     ]
     return table, scaling, fig, claims
 
@@ -471,13 +680,19 @@ def run(config: Config) -> StudyResult:
     figures = {"mse_vs_epsilon": mse_fig, "bits_vs_k": bits_fig, "server_time": server_fig}
     plt.close("all")
     return StudyResult(
-        name=NAME, title=TITLE, citation=CITATION, claims=claims,
+        name=NAME,
+        title=TITLE,
+        citation=CITATION,
+        claims=claims,
         tables=[var_table, sweep_table, audit_table, server_table, scaling_table],
-        figures=figures, config=config,
-        summary=("All oracles come from theorylab.ldp: exact integer/rational samplers, "
-                 "vectorised clients, exact analytic variances. PGR's field size is chosen "
-                 "over primes and prime powers (q='auto'); the authors' prime-only q is shown "
-                 "for comparison. The negative controls reproduce the output distribution of "
-                 "the authors' C++ PGR sampler and a GRR with the SS fill bug. Server timings "
-                 "are wall-clock, best of several runs, on the machine that ran the study."),
+        figures=figures,
+        config=config,
+        summary=(
+            "All oracles come from theorylab.ldp: exact integer/rational samplers, "
+            "vectorised clients, exact analytic variances. PGR's field size is chosen "
+            "over primes and prime powers (q='auto'); the authors' prime-only q is shown "
+            "for comparison. The negative controls reproduce the output distribution of "
+            "the authors' C++ PGR sampler and a GRR with the SS fill bug. Server timings "
+            "are wall-clock, best of several runs, on the machine that ran the study."
+        ),
     )
