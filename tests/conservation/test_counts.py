@@ -155,3 +155,10 @@ def test_heuristic_status_reports_bounds():
     c = count_laws(linear2(2, 2, 2), Momentum(1.0), max_depth=1, known=[])
     assert c.status == "heuristic" and not c.certified
     assert c.upper == c.number >= 1 and c.lower == 0
+
+
+def test_time_budget_gives_a_heuristic_upper_bound():
+    # deep brackets of this bottlenecked net are costly; a tiny budget must stop the search
+    c = count_laws(deep_linear([5, 2, 5, 5, 2]), max_seconds=0.5)
+    assert c.status == "heuristic" and not c.certified
+    assert c.upper >= 33 and c.lower == c.n_known == 33

@@ -60,8 +60,9 @@ def test_trial_is_deterministic() -> None:
     np.testing.assert_array_equal(a, b)
     c, _, _ = study.trial((*args[:-1], 8))
     assert not np.array_equal(a, c)
-    np.testing.assert_array_equal(study.zipf_items(200, 3000, 1.1, 11),
-                                  study.zipf_items.__wrapped__(200, 3000, 1.1, 11))
+    np.testing.assert_array_equal(
+        study.zipf_items(200, 3000, 1.1, 11), study.zipf_items.__wrapped__(200, 3000, 1.1, 11)
+    )
 
 
 def test_authors_q_matches_reference() -> None:

@@ -166,9 +166,16 @@ class _Engine:
     """Evaluation at the current points plus the two spans (function space, trace)."""
 
     def __init__(
-        self, system: FieldSystem, rng: np.random.Generator, n_points: int, exact: bool, rtol: float
+        self,
+        system: FieldSystem,
+        rng: np.random.Generator,
+        n_points: int,
+        exact: bool,
+        rtol: float,
+        deadline: float = math.inf,
     ):
         self.system, self.rng, self.exact, self.rtol = system, rng, exact, rtol
+        self.deadline = deadline
         self.n = system.dim
         self.points: list = []
         self._add_points(n_points)
@@ -241,7 +248,7 @@ class _Engine:
                 fresh = list(itertools.islice(source, 64 - len(chunk)))
                 drawn += fresh
                 chunk += fresh
-            if not chunk:
+            if not chunk or self.out_of_time:
                 return new, False, drawn
             vals = self.evaluate(chunk)
             for j, (f, v, gap) in enumerate(zip(chunk, vals, self.E.add_many(vals), strict=True)):
@@ -256,6 +263,10 @@ class _Engine:
                         self.grow()
                         carry = chunk[j + 1 :] + carry
                         break
+
+    @property
+    def out_of_time(self) -> bool:
+        return time.perf_counter() > self.deadline
 
     def generator_trace_rank(self, fields: Sequence) -> int:
         """Rank of all generators at the first point, in one pass (a lower bound on the
@@ -297,6 +308,7 @@ def count_laws(
     max_depth: int = 12,
     max_fields: int = 5000,
     patience: int = 2,
+    max_seconds: float | None = None,
     known: Sequence[sympy.Expr] | None = None,
 ) -> LawCount:
     """Number of independent conservation laws of ``flow`` for ``model`` near a generic point.
@@ -307,6 +319,8 @@ def count_laws(
 
     ``patience``: stop (status ``heuristic``) when the trace rank has not grown for that many
     consecutive rounds without the algebra closing; the count is then an upper bound.
+    ``max_seconds``: a time budget, checked between batches of 64 brackets; when it runs
+    out the status is ``heuristic`` (deep brackets of large polynomial models are costly).
     ``exact=True`` evaluates at rational points and computes ranks over Q (polynomial models
     only; practical for state dimensions up to a few dozen). ``known`` overrides the
     closed-form laws used for certification (sympy expressions in the state symbols).
@@ -316,6 +330,8 @@ def count_laws(
     max_depth = check_int(max_depth, "max_depth", min_value=0)
     max_fields = check_int(max_fields, "max_fields", min_value=1)
     patience = check_int(patience, "patience", min_value=1)
+    if max_seconds is not None:
+        max_seconds = check_real(max_seconds, "max_seconds", min_value=0.0, strict_min=True)
     rtol = check_real(rtol, "rtol", min_value=0.0, strict_min=True)
     flow = as_flow(flow)
     system = build_system(model, flow)
@@ -330,7 +346,8 @@ def count_laws(
         if not system.polynomial:
             raise ValueError("known laws can only be checked for polynomial models")
         known_polys = [system.ring.from_expr(sympy.sympify(k)) for k in known]
-    engine = _Engine(system, as_generator(seed), n_points, exact, rtol)
+    deadline = math.inf if max_seconds is None else start + max_seconds
+    engine = _Engine(system, as_generator(seed), n_points, exact, rtol, deadline)
     n = system.dim
     n_known = _known_rank(engine, known_polys)
     target = n - n_known
@@ -356,15 +373,15 @@ def count_laws(
     frontier, depth, status, closed = gens, 0, "", False
     while not done:
         stalled = len(history) > patience and history[-1] == history[-1 - patience]
-        if depth >= max_depth or len(engine.kept) >= max_fields or stalled:
+        if depth >= max_depth or len(engine.kept) >= max_fields or stalled or engine.out_of_time:
             status = "heuristic"
             break
         depth += 1
         new, done, cands = engine.consider(_brackets(gens, frontier, depth == 1), target)
-        if not new and not done:  # apparent closure: confirm on twice as many points
+        if not new and not done and not engine.out_of_time:  # apparent closure: confirm
             engine.grow()
             new, done, _ = engine.consider(cands, target)
-            if not new and not done:
+            if not new and not done and not engine.out_of_time:
                 history.append(engine.trace.rank)
                 closed, status = True, "closed"
                 break

@@ -79,6 +79,7 @@ class Config:
     n_random: int = 10
     linear_widths: tuple[int, int] = (2, 5)
     relu_widths: tuple[int, int] = (2, 5)
+    budget: float = 60.0
     flow_time: float = 1.0
     flow_hidden: tuple[int, ...] = (6, 3)
     flow_samples: int = 32
@@ -109,10 +110,12 @@ def _random_architecture(seed: int, kind: str, widths: tuple[int, int]):
     return relu(dims, bias=bool(rng.random() < 0.5))
 
 
-def _count_random(args: tuple[int, str, tuple[int, int]]) -> tuple[str, int, int, bool, float]:
-    seed, kind, widths = args
+def _count_random(
+    args: tuple[int, str, tuple[int, int], float],
+) -> tuple[str, int, int, bool, float]:
+    seed, kind, widths, budget = args
     model = _random_architecture(seed, kind, widths)
-    c = count_laws(model, seed=seed)
+    c = count_laws(model, seed=seed, max_seconds=budget)
     return model.name, c.number, c.n_known, c.certified, c.seconds
 
 
@@ -240,15 +243,15 @@ def _momentum_section(cfg: Config):
 
 def _random_section(cfg: Config):
     seeds = spawn_seeds(cfg.seed, 2 * cfg.n_random)
-    jobs = [(s, "linear", cfg.linear_widths) for s in seeds[: cfg.n_random]]
-    jobs += [(s, "relu", cfg.relu_widths) for s in seeds[cfg.n_random :]]
+    jobs = [(s, "linear", cfg.linear_widths, cfg.budget) for s in seeds[: cfg.n_random]]
+    jobs += [(s, "relu", cfg.relu_widths, cfg.budget) for s in seeds[cfg.n_random :]]
     out = parallel.map(_count_random, jobs, label="random architectures")
     lin = sum(o[3] for o in out[: cfg.n_random])
     rel = sum(o[3] for o in out[cfg.n_random :])
     secs = sum(o[4] for o in out)
     rows = [
         [kind, name, number, known, cert, round(sec, 3)]
-        for (_, kind, _), (name, number, known, cert, sec) in zip(jobs, out, strict=True)
+        for (_, kind, _, _), (name, number, known, cert, sec) in zip(jobs, out, strict=True)
     ]
     table = Table(
         f"Random architectures ({cfg.n_random} linear + {cfg.n_random} ReLU; "
