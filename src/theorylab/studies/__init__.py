@@ -16,7 +16,7 @@ from theorylab.studies.base import Claim, StudyResult, Table
 
 REGISTRY: dict[str, str] = {
     "conservation-laws": "theorylab.studies.conservation_laws",
-    "ldp-frequency": "theorylab.studies.ldp_frequency",
+    "ldp-projective-geometry": "theorylab.studies.ldp_projective_geometry",
 }
 
 

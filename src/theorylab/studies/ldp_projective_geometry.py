@@ -1,4 +1,4 @@
-"""Study ``ldp-frequency``: Feldman, Nelson, Nguyen, Talwar (ICML 2022), "Private Frequency
+"""Study ``ldp-projective-geometry``: Feldman, Nelson, Nguyen, Talwar (ICML 2022), "Private Frequency
 Estimation via Projective Geometry".
 
 Re-runs the claims: Projective Geometry Response (PGR) has the variance of Subset Selection
@@ -29,7 +29,7 @@ from theorylab.ldp.fields import is_prime
 from theorylab.ldp.projective import hyperplane_counts
 from theorylab.studies.base import Claim, StudyResult, Table
 
-NAME = "ldp-frequency"
+NAME = "ldp-projective-geometry"
 TITLE = "Locally private frequency estimation: Projective Geometry Response vs the oracle zoo"
 CITATION = (
     "Feldman, Nelson, Nguyen, Talwar, 'Private Frequency Estimation via Projective "

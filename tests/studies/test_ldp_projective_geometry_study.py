@@ -1,4 +1,4 @@
-"""The ``ldp-frequency`` study: quick preset runs, every claim passes, results round-trip."""
+"""The ``ldp-projective-geometry`` study: quick preset runs, every claim passes, results round-trip."""
 
 from __future__ import annotations
 
@@ -7,19 +7,19 @@ import pytest
 from matplotlib.figure import Figure
 
 from theorylab import studies
-from theorylab.studies import ldp_frequency as study
+from theorylab.studies import ldp_projective_geometry as study
 from theorylab.studies.base import StudyResult
 
 
 @pytest.fixture(scope="module")
 def result() -> StudyResult:
-    return studies.run("ldp-frequency", preset="quick")
+    return studies.run("ldp-projective-geometry", preset="quick")
 
 
 def test_registered() -> None:
-    assert "ldp-frequency" in studies.names()
-    assert studies.load("ldp-frequency") is study
-    assert study.NAME == "ldp-frequency"
+    assert "ldp-projective-geometry" in studies.names()
+    assert studies.load("ldp-projective-geometry") is study
+    assert study.NAME == "ldp-projective-geometry"
 
 
 def test_every_claim_passes(result: StudyResult) -> None:
@@ -49,7 +49,7 @@ def test_save_load_round_trip(result: StudyResult, tmp_path) -> None:
         assert (folder / f"{stem}.png").is_file() and (folder / f"{stem}.svg").is_file()
     loaded = StudyResult.load(folder)
     assert loaded.claims == result.claims
-    assert loaded.name == "ldp-frequency" and loaded.passed
+    assert loaded.name == "ldp-projective-geometry" and loaded.passed
     assert [t.title for t in loaded.tables] == [t.title for t in result.tables]
 
 
