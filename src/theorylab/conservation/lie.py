@@ -240,7 +240,7 @@ class _Engine:
         """
         new: list = []
         drawn: list = []
-        source = iter(fields)
+        source = itertools.takewhile(lambda _: not self.out_of_time, fields)
         carry: list = []
         while True:
             chunk, carry = carry[:64], carry[64:]
@@ -319,7 +319,7 @@ def count_laws(
 
     ``patience``: stop (status ``heuristic``) when the trace rank has not grown for that many
     consecutive rounds without the algebra closing; the count is then an upper bound.
-    ``max_seconds``: a time budget, checked between batches of 64 brackets; when it runs
+    ``max_seconds``: a time budget, checked after every bracket; when it runs
     out the status is ``heuristic`` (deep brackets of large polynomial models are costly).
     ``exact=True`` evaluates at rational points and computes ranks over Q (polynomial models
     only; practical for state dimensions up to a few dozen). ``known`` overrides the
