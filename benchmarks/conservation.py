@@ -70,6 +70,7 @@ def main() -> None:
             total += sec
             ok += c.certified
             worst = max(worst, (sec, m.name))
+            print(f"  {m.name}: {c.number} laws, {c.status}, {sec:.2f} s", flush=True)
         scale = authors * args.n_random / 50
         out[f"random_{kind}"] = {
             "budget_seconds": args.budget,
