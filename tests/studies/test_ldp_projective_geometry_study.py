@@ -1,4 +1,5 @@
-"""The ``ldp-projective-geometry`` study: quick preset runs, every claim passes, results round-trip."""
+"""The ``ldp-projective-geometry`` study: quick preset runs, every claim passes, results
+round-trip."""
 
 from __future__ import annotations
 

@@ -162,6 +162,18 @@ class _ExactSpan:
         return 1.0
 
 
+def generic_points(
+    rng: np.random.Generator, k: int, positive: np.ndarray, *, exact: bool = False
+) -> np.ndarray:
+    """``k`` generic points ``(k, n)``: magnitudes U[0.5, 1.5] with random signs, positive on
+    the ``positive`` coordinates; with ``exact``, integers in ±[32, 96] (numerators over 64)."""
+    n = positive.size
+    mags = rng.integers(32, 97, size=(k, n)) if exact else rng.uniform(0.5, 1.5, (k, n))
+    signs = np.where(rng.random((k, n)) < 0.5, -1, 1)
+    signs[:, positive] = 1
+    return signs * mags
+
+
 class _Engine:
     """Evaluation at the current points plus the two spans (function space, trace)."""
 
@@ -189,20 +201,11 @@ class _Engine:
         return _ExactSpan(dim) if self.exact else _FloatSpan(dim, self.rtol)
 
     def _add_points(self, k: int) -> None:
-        mags = (
-            self.rng.integers(32, 97, size=(k, self.n))
-            if self.exact
-            else self.rng.uniform(0.5, 1.5, (k, self.n))
-        )
-        signs = np.where(self.rng.random((k, self.n)) < 0.5, -1, 1)
-        signs[:, self.system.positive] = 1
+        pts = generic_points(self.rng, k, self.system.positive, exact=self.exact)
         if self.exact:
-            self.points += [
-                [Fraction(int(s * m), 64) for s, m in zip(srow, mrow, strict=True)]
-                for srow, mrow in zip(signs, mags, strict=True)
-            ]
+            self.points += [[Fraction(int(x), 64) for x in row] for row in pts]
         else:
-            self.points += list(signs * mags)
+            self.points += list(pts)
 
     def evaluate(self, fields: Sequence, points=None) -> list:
         """Stacked evaluations (one flat vector of length P·n per field)."""
@@ -217,11 +220,14 @@ class _Engine:
         )
         return list(vals.reshape(len(fields), -1))
 
-    def trace_rank_at(self, fields: Sequence, which: int) -> int:
-        vals = self.evaluate(fields, [self.points[which]])
+    def trace_rank_at(self, fields: Sequence, which: int = 0) -> int:
+        """Rank of the fields' values at point ``which``, evaluated 512 at a time and
+        stopping at full rank (at point 0, a lower bound on the trace dimension)."""
         span = _ExactSpan(self.n) if self.exact else _FloatSpan(self.n, self.rtol)
-        for v in vals:
-            span.add(v)
+        for k in range(0, len(fields), 512):
+            span.add_many(self.evaluate(fields[k : k + 512], [self.points[which]]))
+            if span.rank >= self.n:
+                break
         return span.rank
 
     def grow(self) -> None:
@@ -267,16 +273,6 @@ class _Engine:
     @property
     def out_of_time(self) -> bool:
         return time.perf_counter() > self.deadline
-
-    def generator_trace_rank(self, fields: Sequence) -> int:
-        """Rank of all generators at the first point, in one pass (a lower bound on the
-        trace dimension; with the known laws it may certify the count at once)."""
-        span = _ExactSpan(self.n) if self.exact else _FloatSpan(self.n, self.rtol)
-        for k in range(0, len(fields), 512):
-            span.add_many(self.evaluate(fields[k : k + 512], [self.points[0]]))
-            if span.rank >= self.n:
-                break
-        return span.rank
 
 
 def _brackets(gens: list, frontier: list, first_round: bool) -> Iterator:
@@ -353,7 +349,7 @@ def count_laws(
     target = n - n_known
 
     generators = [g for g in system.generators if not g.is_zero()]
-    shortcut = engine.generator_trace_rank(generators)
+    shortcut = engine.trace_rank_at(generators)
     if shortcut >= target:  # certified (or full) by the generators alone, no bracket needed
         return _result(
             model,

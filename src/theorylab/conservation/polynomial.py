@@ -23,7 +23,7 @@ from theorylab._core.validation import check_int
 from theorylab.conservation.fields import PolyField, eval_poly_fields, gradient_field
 from theorylab.conservation.flows import FieldSystem, Flow, as_flow, build_system
 from theorylab.conservation.known import primitive
-from theorylab.conservation.lie import _FloatSpan
+from theorylab.conservation.lie import _FloatSpan, generic_points
 from theorylab.conservation.models import Model
 
 _MAX_UNKNOWNS = 20_000
@@ -67,8 +67,7 @@ def law_space(
     R = system.ring
     n = system.dim
     rng = as_generator(seed)
-    points = rng.uniform(0.5, 1.5, (3, n)) * np.where(rng.random((3, n)) < 0.5, -1, 1)
-    points[:, system.positive] = np.abs(points[:, system.positive])
+    points = generic_points(rng, 3, system.positive)
     gens = _independent([g for g in system.generators if not g.is_zero()], points)
     monos = _monomials(n, degree, homogeneous)
     if len(monos) > _MAX_UNKNOWNS:
@@ -111,8 +110,7 @@ def _independent_laws(
         return []
     rng = as_generator(seed)
     n = system.dim
-    point = rng.uniform(0.5, 1.5, (1, n)) * np.where(rng.random((1, n)) < 0.5, -1, 1)
-    point[:, system.positive] = np.abs(point[:, system.positive])
+    point = generic_points(rng, 1, system.positive)
     grads = [gradient_field(system.ring, p) for p in laws]
     vals = eval_poly_fields(grads, point).reshape(len(laws), -1)
     span = _FloatSpan(n, 1e-9)

@@ -1,5 +1,5 @@
-"""Study ``ldp-projective-geometry``: Feldman, Nelson, Nguyen, Talwar (ICML 2022), "Private Frequency
-Estimation via Projective Geometry".
+"""Study ``ldp-projective-geometry``: Feldman, Nelson, Nguyen, Talwar (ICML 2022),
+"Private Frequency Estimation via Projective Geometry".
 
 Re-runs the claims: Projective Geometry Response (PGR) has the variance of Subset Selection
 (within 0.5% at epsilon = 1 and 2 once the field size may be a prime power) while sending
