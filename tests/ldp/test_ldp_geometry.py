@@ -102,6 +102,27 @@ def test_dp_numpy_and_numba_paths_agree() -> None:
     assert np.array_equal(a, projective._dense(y, 7, 4))
 
 
+@pytest.mark.parametrize("q, t", [(2, 6), (3, 4), (4, 5), (5, 3), (8, 3), (9, 3), (53, 3)])
+def test_pgr_point_map_numpy_and_numba_agree_and_hit_the_right_side(q: int, t: int) -> None:
+    from theorylab.ldp.pgr import _points_nb, point_from_randomness
+
+    space = ProjectiveSpace(q, t)
+    F = space.field
+    rng = np.random.default_rng(q + t)
+    n = 5000
+    items = rng.integers(0, space.K, n)
+    c = np.where(rng.random(n) < 0.5, 0, rng.integers(1, q, n))
+    R = rng.integers(0, q ** (t - 1), n) + (c == 0)  # (R, c) = (0, 0) is not a point
+    R = np.minimum(R, q ** (t - 1) - 1)
+    a = point_from_randomness(space, items, R, c, use_numba=False)
+    if _points_nb is not None:
+        assert np.array_equal(a, point_from_randomness(space, items, R, c, use_numba=True))
+    # independent check: <u, v> is zero exactly when c is (scaling u keeps that property)
+    dots = F.dot(space.vectors(a), space.vectors(items))
+    assert np.array_equal(dots == 0, c == 0)
+    assert a.min() >= 0 and a.max() < space.K
+
+
 def test_hyperplane_counts_bad_input() -> None:
     with pytest.raises(ValueError, match="last dimension"):
         hyperplane_counts(np.zeros(10, dtype=int), 3, 3)

@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from theorylab._core.accel import jit
 from theorylab._core.validation import check_choice, check_int
 from theorylab.ldp.base import (
     Oracle,
@@ -85,8 +86,70 @@ def _check_q(q: Any, name: str) -> int:
     return q
 
 
+def _points_kernel(
+    items: Any,
+    R: Any,
+    c: Any,
+    q: int,
+    t: int,
+    offsets: Any,
+    add: Any,
+    mul: Any,
+    neg: Any,
+    inv: Any,
+    prime: bool,
+    out: Any,
+) -> None:  # pragma: no cover - compiled by numba; the NumPy path is the reference
+    """:func:`point_from_randomness`, one user at a time (numba kernel, O(t) per user).
+
+    Prime ``q``: arithmetic mod q (``add``, ``mul``, ``neg`` unused); prime powers: the
+    field's tables. ``inv`` is the inverse table in both cases."""
+    u = np.empty(t, dtype=np.int64)
+    v = np.empty(t, dtype=np.int64)
+    for i in range(items.shape[0]):
+        x = items[i]
+        g = 0
+        while offsets[g + 1] <= x:
+            g += 1
+        lead = t - 1 - g
+        rem = x - offsets[g]
+        r = R[i]
+        for p in range(t - 1, -1, -1):  # v's digits and R's digits, least significant first
+            if p > lead:
+                v[p] = rem % q
+                rem //= q
+            else:
+                v[p] = 1 if p == lead else 0
+            if p != lead:
+                u[p] = r % q
+                r //= q
+        acc = 0
+        for p in range(lead + 1, t):
+            if prime:
+                acc = (acc + u[p] * v[p]) % q
+            else:
+                acc = add[acc, mul[u[p], v[p]]]
+        u[lead] = (c[i] - acc) % q if prime else add[c[i], neg[acc]]
+        f = 0
+        while u[f] == 0:
+            f += 1
+        s = inv[u[f]]
+        idx = 0
+        for p in range(f + 1, t):
+            idx = idx * q + ((u[p] * s) % q if prime else mul[u[p], s])
+        out[i] = offsets[t - 1 - f] + idx
+
+
+_points_nb = jit(_points_kernel)
+
+
 def point_from_randomness(
-    space: ProjectiveSpace, items: np.ndarray, R: np.ndarray, c: np.ndarray
+    space: ProjectiveSpace,
+    items: np.ndarray,
+    R: np.ndarray,
+    c: np.ndarray,
+    *,
+    use_numba: bool | None = None,
 ) -> np.ndarray:
     """Deterministic core of the rejection-free PGR sampler (reference §3.4).
 
@@ -94,9 +157,29 @@ def point_from_randomness(
     t-1 coordinates other than v's leading position are the base-q digits of ``R`` (in
     ``[0, q^{t-1})``) and whose leading coordinate makes ``<u, v> = c``. With ``c = 0`` and
     ``R != 0`` this is a bijection onto representatives of ``S_v``; with ``c != 0`` onto the
-    representatives of the points off ``S_v``, one each.
+    representatives of the points off ``S_v``, one each. Runs the numba kernel when numba is
+    installed (and ``use_numba`` is not False), else vectorised NumPy; both agree exactly.
     """
     F, q, t = space.field, space.q, space.t
+    if use_numba is None:
+        use_numba = _points_nb is not None and F._inv is not None
+    if use_numba:
+        out = np.empty(items.shape[0], dtype=np.int64)
+        empty = np.zeros((1, 1), dtype=np.int64)
+        tables = (empty, empty, empty[0]) if F.prime else (F._add, F._mul, F._neg)
+        _points_nb(
+            np.ascontiguousarray(items, dtype=np.int64),
+            np.ascontiguousarray(R, dtype=np.int64),
+            np.ascontiguousarray(c, dtype=np.int64),
+            q,
+            t,
+            space.offsets,
+            *tables,
+            F._inv,
+            F.prime,
+            out,
+        )
+        return out
     v = space.vectors(items)
     lead = t - 1 - space.group(items)
     n = items.shape[0]
