@@ -340,6 +340,30 @@ class Oracle(ABC):
     def _report_ids(self, reports: np.ndarray) -> np.ndarray: ...
 
 
+class IndexReports:
+    """Mixin for oracles whose report is one integer in ``[0, output_size)`` and whose
+    aggregate is the histogram of reports: ``bits = ceil(log2 output_size)``."""
+
+    output_size: int
+
+    @property
+    def bits(self) -> int:
+        return ceil_log2(self.output_size)
+
+    @property
+    def statistic_size(self) -> int:
+        return self.output_size
+
+    def _check_reports(self, reports: Any) -> np.ndarray:
+        return check_int_reports(reports, self.output_size)
+
+    def _statistic(self, reports: np.ndarray) -> np.ndarray:
+        return np.bincount(reports, minlength=self.output_size)
+
+    def _report_ids(self, reports: np.ndarray) -> np.ndarray:
+        return reports.astype(np.int64)
+
+
 class SupportOracle(Oracle):
     """An oracle whose report supports a set of items with P1 = P(supports x | x) and the
     same P0 = P(supports v | w) for every v != w (Wang et al. 2017, Section 3; reference §1).

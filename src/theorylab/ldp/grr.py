@@ -5,15 +5,14 @@ from __future__ import annotations
 
 import math
 from fractions import Fraction
-from typing import Any
 
 import numpy as np
 
-from theorylab.ldp.base import SupportOracle, calibrate, ceil_log2, check_int_reports
+from theorylab.ldp.base import IndexReports, SupportOracle, calibrate
 from theorylab.ldp.sampling import RandomSource, realized, threshold
 
 
-class GRR(SupportOracle):
+class GRR(IndexReports, SupportOracle):
     """k-ary randomized response: report x with probability ``P1 = e^eps / (e^eps + k - 1)``,
     otherwise a uniform *other* item (Wang et al. 2017, Section 4.1).
 
@@ -38,15 +37,7 @@ class GRR(SupportOracle):
         self._p0 = (1 - self._p1) / k1
 
     @property
-    def bits(self) -> int:
-        return ceil_log2(self.k)
-
-    @property
     def output_size(self) -> int:
-        return self.k
-
-    @property
-    def statistic_size(self) -> int:
         return self.k
 
     @property
@@ -73,14 +64,5 @@ class GRR(SupportOracle):
         np.add.at(out, self._map(x, np.zeros_like(other, bool), other), float(self._p0))
         return out
 
-    def _check_reports(self, reports: Any) -> np.ndarray:
-        return check_int_reports(reports, self.k)
-
-    def _statistic(self, reports: np.ndarray) -> np.ndarray:
-        return np.bincount(reports, minlength=self.k)
-
     def _support(self, counts: np.ndarray, n: int) -> np.ndarray:
         return counts
-
-    def _report_ids(self, reports: np.ndarray) -> np.ndarray:
-        return reports.astype(np.int64)

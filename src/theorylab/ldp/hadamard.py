@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from theorylab.ldp.base import Oracle, calibrate, ceil_log2, check_int_reports
+from theorylab.ldp.base import IndexReports, Oracle, calibrate, ceil_log2
 from theorylab.ldp.sampling import DENOMINATOR, RandomSource, ratio_within, realized, threshold
 
 
@@ -37,7 +37,7 @@ def _parity(a: np.ndarray) -> np.ndarray:
     return np.bitwise_count(a.astype(np.uint64)) & 1
 
 
-class HR(Oracle):
+class HR(IndexReports, Oracle):
     """Blocked Hadamard response (reference §2.6; the authors' ``HadamardResponse``).
 
     ``B`` = the largest power of two below ``min(e^eps, 2k)`` blocks of ``b - 1`` items,
@@ -94,15 +94,7 @@ class HR(Oracle):
         return (("B", self.B), ("b", self.b))
 
     @property
-    def bits(self) -> int:
-        return ceil_log2(self.B * self.b)
-
-    @property
     def output_size(self) -> int:
-        return self.B * self.b
-
-    @property
-    def statistic_size(self) -> int:
         return self.B * self.b
 
     @property
@@ -148,12 +140,6 @@ class HR(Oracle):
             np.add.at(out, rep, (1 - st) / (nb * b))
         return out
 
-    def _check_reports(self, reports: Any) -> np.ndarray:
-        return check_int_reports(reports, self.output_size)
-
-    def _statistic(self, reports: np.ndarray) -> np.ndarray:
-        return np.bincount(reports, minlength=self.output_size)
-
     def _estimate_counts(self, counts: np.ndarray, n: int) -> np.ndarray:
         w = fwht(counts.reshape(self.B, self.b).astype(np.float64), axis=1)  # 2N(C) - N(blk)
         est = (float(self._F) / 2) * w[:, 1:].ravel()
@@ -173,11 +159,8 @@ class HR(Oracle):
         var = counts * v_own + (block - counts) * v_same + (n - block) * v_other
         return var / n**2
 
-    def _report_ids(self, reports: np.ndarray) -> np.ndarray:
-        return reports.astype(np.int64)
 
-
-class RHR(Oracle):
+class RHR(IndexReports, Oracle):
     """Recursive Hadamard response (Chen, Kairouz, Ozgur 2020; reference §2.7), private coin.
 
     ``K = 2^ceil(log2 k)``, ``b = min(log2 K, ceil(eps log2 e))``, groups of
@@ -215,16 +198,8 @@ class RHR(Oracle):
         return (("b", self.b), ("B", self.B))
 
     @property
-    def bits(self) -> int:
-        return self.b + ceil_log2(self.B)
-
-    @property
     def output_size(self) -> int:
         return (1 << self.b) * self.B
-
-    @property
-    def statistic_size(self) -> int:
-        return self.output_size
 
     @property
     def worst_ratio(self) -> Fraction:
@@ -256,12 +231,6 @@ class RHR(Oracle):
         np.add.at(out, self._map(x, r, np.zeros(r.size, bool), other), float(self._Q) / self.B)
         return out
 
-    def _check_reports(self, reports: Any) -> np.ndarray:
-        return check_int_reports(reports, self.output_size)
-
-    def _statistic(self, reports: np.ndarray) -> np.ndarray:
-        return np.bincount(reports, minlength=self.output_size)
-
     def _estimate_counts(self, counts: np.ndarray, n: int) -> np.ndarray:
         h = counts.reshape(self.groups, 2, self.B).astype(np.float64)  # [hi, sign bit, r]
         cell = h[:, 1, :] - h[:, 0, :]  # signed counts, shape (groups, B)
@@ -279,6 +248,3 @@ class RHR(Oracle):
             return np.full(self.k, per / ((P - Q) ** 2 * n))
         var = (group * (P + Q) + (n - group) * 2 * Q) / (P - Q) ** 2 - counts
         return var / n**2
-
-    def _report_ids(self, reports: np.ndarray) -> np.ndarray:
-        return reports.astype(np.int64)

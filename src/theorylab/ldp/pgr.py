@@ -20,11 +20,10 @@ import numpy as np
 from theorylab._core.accel import jit
 from theorylab._core.validation import check_choice, check_int
 from theorylab.ldp.base import (
+    IndexReports,
     Oracle,
     SupportOracle,
     calibrate,
-    ceil_log2,
-    check_int_reports,
 )
 from theorylab.ldp.fields import field_orders, prime_power
 from theorylab.ldp.projective import ProjectiveSpace, hyperplane_counts
@@ -191,7 +190,7 @@ def point_from_randomness(
     return space.indices(space.canonicalize(u))
 
 
-class PGR(SupportOracle):
+class PGR(IndexReports, SupportOracle):
     """Projective Geometry Response (FNNT22, Section 3; reference §3).
 
     Parameters: ``q`` (``"auto"``: the prime or prime power minimising the exact variance,
@@ -269,15 +268,7 @@ class PGR(SupportOracle):
         }
 
     @property
-    def bits(self) -> int:
-        return ceil_log2(self.K)
-
-    @property
     def output_size(self) -> int:
-        return self.K
-
-    @property
-    def statistic_size(self) -> int:
         return self.K
 
     @property
@@ -323,20 +314,12 @@ class PGR(SupportOracle):
         return np.bincount(pts, weights=w, minlength=self.K)
 
     # ------------------------------------------------------------------ server
-    def _check_reports(self, reports: Any) -> np.ndarray:
-        return check_int_reports(reports, self.K)
-
-    def _statistic(self, reports: np.ndarray) -> np.ndarray:
-        return np.bincount(reports, minlength=self.K)
 
     def _support(self, counts: np.ndarray, n: int) -> np.ndarray:
         return hyperplane_counts(counts, self.q, self.t, method=self.method)[: self.k]
 
-    def _report_ids(self, reports: np.ndarray) -> np.ndarray:
-        return reports.astype(np.int64)
 
-
-class HPGR(Oracle):
+class HPGR(IndexReports, Oracle):
     """Hybrid Projective Geometry Response (FNNT22, Section 5; reference §3.7).
 
     ``h = max(2, ceil((e^eps + 1)/q'))`` blocks, each a projective space over the small
@@ -392,15 +375,7 @@ class HPGR(Oracle):
         return (("q_prime", self.q_prime), ("h", self.h), ("t", self.t))
 
     @property
-    def bits(self) -> int:
-        return ceil_log2(self.h * self.b)
-
-    @property
     def output_size(self) -> int:
-        return self.h * self.b
-
-    @property
-    def statistic_size(self) -> int:
         return self.h * self.b
 
     @property
@@ -442,53 +417,22 @@ class HPGR(Oracle):
         low = (1 - s) / (self._A + self._C)
         span = self.q_prime ** (self.t - 1)
         out = np.zeros(self.output_size)
-        one = np.ones(1, dtype=np.int64)
-        # on the hyperplane: R in [1, span)
-        R = np.arange(1, span)
-        m = R.size
-        pts = self._map(
-            np.full(m, item),
-            np.ones(m, bool),
-            np.zeros(m, bool),
-            R,
-            np.zeros(m, np.int64),
-            np.zeros(m, np.int64),
-            np.zeros(m, np.int64),
-        )
-        np.add.at(out, pts, s / m)
-        # own block, off the hyperplane: (R, c) with c != 0
-        R, c = (a.ravel() for a in np.meshgrid(np.arange(span), np.arange(1, self.q_prime)))
-        m = R.size
-        pts = self._map(
-            np.full(m, item),
-            np.zeros(m, bool),
-            np.zeros(m, bool),
-            R,
-            c,
-            np.zeros(m, np.int64),
-            np.zeros(m, np.int64),
-        )
-        np.add.at(out, pts, low * self._C / m)
-        # another block, any point
-        a, pt = (x.ravel() for x in np.meshgrid(np.arange(self.h - 1), np.arange(self.b)))
-        m = a.size
-        pts = self._map(
-            np.full(m, item),
-            np.zeros(m, bool),
-            np.ones(m, bool),
-            one.repeat(m),
-            one.repeat(m),
-            a,
-            pt,
-        )
-        np.add.at(out, pts, low * self._A / m)
+
+        def spread(mass: float, on: bool, other: bool, *draws: np.ndarray) -> None:
+            """Add ``mass`` uniformly over the joint values of ``draws`` (R, c, block,
+            point; missing ones are 0) of one branch of the sampler."""
+            grids = [g.ravel() for g in np.meshgrid(*draws)]
+            m = grids[0].size
+            R, c, blk, pt = grids + [np.zeros(m, np.int64)] * (4 - len(grids))
+            flags = np.ones(m, bool)
+            pts = self._map(np.full(m, item), flags & on, flags & other, R, c, blk, pt)
+            np.add.at(out, pts, mass / m)
+
+        one = np.ones(1, np.int64)
+        spread(s, True, False, np.arange(1, span))  # on S_v: R != 0, c = 0
+        spread(low * self._C, False, False, np.arange(span), np.arange(1, self.q_prime))
+        spread(low * self._A, False, True, one, one, np.arange(self.h - 1), np.arange(self.b))
         return out
-
-    def _check_reports(self, reports: Any) -> np.ndarray:
-        return check_int_reports(reports, self.output_size)
-
-    def _statistic(self, reports: np.ndarray) -> np.ndarray:
-        return np.bincount(reports, minlength=self.output_size)
 
     def _estimate_counts(self, counts: np.ndarray, n: int) -> np.ndarray:
         y = counts.reshape(self.h, self.b)
@@ -516,6 +460,3 @@ class HPGR(Oracle):
         block = np.repeat(padded.reshape(self.h, self.b).sum(axis=1), self.b)[: self.k]
         var = counts * v_own + (block - counts) * v_same + (n - block) * v_other
         return var / n**2
-
-    def _report_ids(self, reports: np.ndarray) -> np.ndarray:
-        return reports.astype(np.int64)
