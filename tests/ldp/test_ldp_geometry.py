@@ -92,14 +92,16 @@ def test_dp_equals_dense_equals_fft(q: int, t: int) -> None:
             hyperplane_counts(y, q, t, method="fft")
 
 
-def test_dp_numpy_and_numba_paths_agree() -> None:
+@pytest.mark.parametrize("q, t", [(7, 4), (4, 5), (9, 3), (2, 7)])
+def test_dp_numpy_and_numba_paths_agree(q: int, t: int) -> None:
     from theorylab.ldp import projective
 
-    y = np.random.default_rng(0).integers(0, 50, size=(1, (7**4 - 1) // 6)).astype(np.int64)
-    a = projective._dp(y, 7, 4, use_numba=False)
+    K = (q**t - 1) // (q - 1)
+    y = np.random.default_rng(q * t).integers(0, 50, size=(2, K)).astype(np.int64)
+    a = projective._dp(y, q, t, use_numba=False)
     if projective.HAVE_NUMBA:
-        assert np.array_equal(a, projective._dp(y, 7, 4, use_numba=True))
-    assert np.array_equal(a, projective._dense(y, 7, 4))
+        assert np.array_equal(a, projective._dp(y, q, t, use_numba=True))
+    assert np.array_equal(a, projective._dense(y, q, t))
 
 
 @pytest.mark.parametrize("q, t", [(2, 6), (3, 4), (4, 5), (5, 3), (8, 3), (9, 3), (53, 3)])
@@ -121,6 +123,31 @@ def test_pgr_point_map_numpy_and_numba_agree_and_hit_the_right_side(q: int, t: i
     dots = F.dot(space.vectors(a), space.vectors(items))
     assert np.array_equal(dots == 0, c == 0)
     assert a.min() >= 0 and a.max() < space.K
+
+
+@pytest.mark.parametrize("q, m", [(2, 5), (3, 4), (4, 3), (5, 3), (9, 2), (7, 1)])
+def test_suffix_tables_match_canonicalizing_every_point(q: int, m: int, monkeypatch) -> None:
+    from theorylab.ldp import projective
+
+    F = field(q)
+    space = ProjectiveSpace(q, m)
+    vecs = space.vectors(np.arange(space.K))
+    nonzero = np.any(vecs[:, 1:] != 0, axis=1)
+    results = [projective._suffix_tables.__wrapped__(q, m)]
+    monkeypatch.setattr(projective, "_leading_one_tables_nb", None)
+    results.append(projective._suffix_tables.__wrapped__(q, m))
+    for b0, ginv, child in results:
+        assert np.array_equal(b0[1:], vecs[:, 0]) and b0[0] == 0
+        assert child[0] == 0 and np.all(child[1:][~nonzero] == 0)
+        if m == 1:
+            continue
+        rest = vecs[nonzero, 1:]
+        first = rest[np.arange(rest.shape[0]), np.argmax(rest != 0, axis=1)]
+        assert np.array_equal(F.mul(first, ginv[1:][nonzero]), np.ones(rest.shape[0], int))
+        # the child is the point spanned by the rest: same line, canonical representative
+        sub = ProjectiveSpace(q, m - 1)
+        hat = sub.vectors(child[1:][nonzero] - 1)
+        assert np.array_equal(F.mul(hat, first[:, None]), rest)
 
 
 def test_hyperplane_counts_bad_input() -> None:

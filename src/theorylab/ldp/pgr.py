@@ -26,7 +26,12 @@ from theorylab.ldp.base import (
     calibrate,
 )
 from theorylab.ldp.fields import field_orders, prime_power
-from theorylab.ldp.projective import ProjectiveSpace, hyperplane_counts
+from theorylab.ldp.projective import (
+    ProjectiveSpace,
+    _canonical_index_nb,
+    field_tables,
+    hyperplane_counts,
+)
 from theorylab.ldp.sampling import RandomSource, realized, threshold
 
 _METHODS = ["auto", "dp", "fft", "dense"]
@@ -129,14 +134,7 @@ def _points_kernel(
             else:
                 acc = add[acc, mul[u[p], v[p]]]
         u[lead] = (c[i] - acc) % q if prime else add[c[i], neg[acc]]
-        f = 0
-        while u[f] == 0:
-            f += 1
-        s = inv[u[f]]
-        idx = 0
-        for p in range(f + 1, t):
-            idx = idx * q + ((u[p] * s) % q if prime else mul[u[p], s])
-        out[i] = offsets[t - 1 - f] + idx
+        out[i] = _canonical_index_nb(u, t, q, offsets, prime, mul, inv)
 
 
 _points_nb = jit(_points_kernel)
@@ -164,8 +162,6 @@ def point_from_randomness(
         use_numba = _points_nb is not None and F._inv is not None
     if use_numba:
         out = np.empty(items.shape[0], dtype=np.int64)
-        empty = np.zeros((1, 1), dtype=np.int64)
-        tables = (empty, empty, empty[0]) if F.prime else (F._add, F._mul, F._neg)
         _points_nb(
             np.ascontiguousarray(items, dtype=np.int64),
             np.ascontiguousarray(R, dtype=np.int64),
@@ -173,7 +169,7 @@ def point_from_randomness(
             q,
             t,
             space.offsets,
-            *tables,
+            *field_tables(F),
             F._inv,
             F.prime,
             out,

@@ -22,21 +22,47 @@ from theorylab._core.accel import HAVE_NUMBA, jit
 from theorylab.ldp.fields import GF, field
 
 
-def _accumulate(G: Any, out: Any, cols: Any, d: int, q: int) -> None:  # pragma: no cover
-    """One level of the DP (numba kernel): ``out[:, 1:] += G[:, 2+d::q][:, :, cols]`` and,
-    for ``d < 2``, ``out[:, 0] += G[:, d, cols]``, without the gathered temporaries."""
+def _level(
+    G: Any,
+    out: Any,
+    b0: Any,
+    ginv: Any,
+    child: Any,
+    q: int,
+    prime: bool,
+    add: Any,
+    mul: Any,
+    neg: Any,
+) -> None:  # pragma: no cover - compiled by numba; the NumPy loop in _dp is the reference
+    """One level of the DP (numba kernel), all ``d`` at once: for each first digit ``d`` of
+    the suffix, ``out[:, 1:] += G[:, 2+d::q][:, :, cols_d]`` and, for ``d < 2``,
+    ``out[:, 0] += G[:, d, cols_d]``, with ``cols_d[b q + z] = child[b] q + ginv[b](z - b0[b] d)``
+    computed in place (prime q: arithmetic mod q; prime powers: the field's tables)."""
     batch, rows, ncols = out.shape
-    for bt in range(batch):
-        for e in range(1, rows):
-            src = 2 + d + q * (e - 1)
-            for c in range(ncols):
-                out[bt, e, c] += G[bt, src, cols[c]]
-        if d < 2:
-            for c in range(ncols):
-                out[bt, 0, c] += G[bt, d, cols[c]]
+    cols = np.empty(ncols, dtype=np.int64)
+    for d in range(q):
+        for b in range(b0.shape[0]):
+            if prime:
+                bd = (b0[b] * d) % q
+            else:
+                bd = neg[mul[b0[b], d]]
+            for z in range(q):
+                if prime:
+                    zs = (ginv[b] * (z - bd + q)) % q
+                else:
+                    zs = mul[ginv[b], add[z, bd]]
+                cols[b * q + z] = child[b] * q + zs
+        for bt in range(batch):
+            for e in range(1, rows):
+                src = 2 + d + q * (e - 1)
+                for c in range(ncols):
+                    out[bt, e, c] += G[bt, src, cols[c]]
+            if d < 2:
+                for c in range(ncols):
+                    out[bt, 0, c] += G[bt, d, cols[c]]
 
 
-_accumulate_nb = jit(_accumulate)
+_level_nb = jit(_level)
 
 
 class ProjectiveSpace:
@@ -86,26 +112,86 @@ class ProjectiveSpace:
         return self.offsets[self.t - 1 - lead] + vecs @ self._weights - self._weights[lead]
 
 
+def _canonical_index(
+    u: Any, t: int, q: int, offsets: Any, prime: bool, mul: Any, inv: Any
+) -> int:  # pragma: no cover - compiled by numba
+    """Index of the point spanned by the non-zero vector ``u`` (length ``t``): scale by the
+    inverse of its first non-zero entry and read the digits after it (numba helper)."""
+    f = 0
+    while u[f] == 0:
+        f += 1
+    s = inv[u[f]]
+    idx = 0
+    for p in range(f + 1, t):
+        idx = idx * q + ((u[p] * s) % q if prime else mul[u[p], s])
+    return offsets[t - 1 - f] + idx
+
+
+_canonical_index_nb = jit(_canonical_index)
+
+
+def _leading_one_tables(
+    q: int, m: int, offsets: Any, prime: bool, mul: Any, inv: Any, ginv: Any, child: Any
+) -> None:  # pragma: no cover - compiled by numba
+    """``ginv``, ``child`` of :func:`_suffix_tables` for the points ``(1, w)`` of
+    ``P^{m-1}``, ``w`` running over ``GF(q)^{m-1}`` in base-q order (numba kernel)."""
+    w = np.empty(m - 1, dtype=np.int64)
+    for r in range(ginv.shape[0]):
+        x = r
+        for p in range(m - 2, -1, -1):
+            w[p] = x % q
+            x //= q
+        if r == 0:
+            ginv[r] = 1
+            child[r] = 0
+            continue
+        f = 0
+        while w[f] == 0:
+            f += 1
+        ginv[r] = inv[w[f]]
+        child[r] = 1 + _canonical_index_nb(w, m - 1, q, offsets, prime, mul, inv)
+
+
+_leading_one_tables_nb = jit(_leading_one_tables)
+
+
+def field_tables(F: GF) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(add, mul, neg)`` tables of a prime-power field for the numba kernels (dummies for
+    prime fields, whose kernels use arithmetic mod q)."""
+    if F.prime:
+        empty = np.zeros((1, 1), dtype=np.int64)
+        return empty, empty, empty[0]
+    return F._add, F._mul, F._neg
+
+
 @functools.lru_cache(maxsize=32)
 def _suffix_tables(q: int, m: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """For B_m = {0} ∪ canonical vectors of length m (encoded 0 and index + 1): the first
     entry ``b0``, ``ginv`` (inverse of the first non-zero entry of the rest, 1 if none) and
-    the encoded canonical form of the rest, in B_{m-1}."""
+    the encoded canonical form of the rest, in B_{m-1}.
+
+    A point whose first entry is 0 keeps its index in ``P^{m-2}`` when that entry is
+    dropped (same group, same digits), so only the ``q^{m-1}`` points ``(1, w)`` need work.
+    """
     F = field(q)
-    space = ProjectiveSpace(q, m)
-    vecs = space.vectors(np.arange(space.K))
-    b0 = np.r_[0, vecs[:, 0]]
+    head = (q ** (m - 1) - 1) // (q - 1)  # points with first entry 0
+    span = q ** (m - 1)  # points (1, w)
+    b0 = np.r_[np.zeros(head + 1, dtype=np.int64), np.ones(span, dtype=np.int64)]
     if m == 1:
         return b0, np.ones(2, dtype=np.int64), np.zeros(2, dtype=np.int64)
-    rest = vecs[:, 1:]
-    nonzero = np.any(rest != 0, axis=1)
-    lead = np.argmax(rest != 0, axis=1)
-    g = np.where(nonzero, rest[np.arange(rest.shape[0]), lead], 1)
-    ginv = F.inv(g)
-    hat = F.mul(rest, ginv[:, None])
+    ginv = np.ones(span, dtype=np.int64)
+    child = np.zeros(span, dtype=np.int64)
     sub = ProjectiveSpace(q, m - 1)
-    child = np.where(nonzero, sub.indices(np.where(nonzero[:, None], hat, 1)) + 1, 0)
-    return b0, np.r_[1, ginv], np.r_[0, child]
+    if _leading_one_tables_nb is not None and F._inv is not None:
+        _, mul, _ = field_tables(F)
+        _leading_one_tables_nb(q, m, sub.offsets, F.prime, mul, F._inv, ginv, child)
+    else:
+        w = (np.arange(1, span)[:, None] // sub._weights[None, :]) % q
+        first = np.take_along_axis(w, sub.leading(w)[:, None], axis=1)[:, 0]
+        ginv[1:] = F.inv(first)
+        child[1:] = sub.indices(sub.canonicalize(w)) + 1
+    head_ids = np.arange(head + 1, dtype=np.int64)
+    return b0, np.r_[np.ones(head + 1, dtype=np.int64), ginv], np.r_[head_ids, child]
 
 
 def _dp(y: np.ndarray, q: int, t: int, *, use_numba: bool | None = None) -> np.ndarray:
@@ -117,7 +203,7 @@ def _dp(y: np.ndarray, q: int, t: int, *, use_numba: bool | None = None) -> np.n
     """
     F = field(q)
     if use_numba is None:
-        use_numba = HAVE_NUMBA
+        use_numba = _level_nb is not None
     batch = y.shape[0]
     dtype = y.dtype
     z = np.arange(q, dtype=np.int64)
@@ -134,12 +220,13 @@ def _dp(y: np.ndarray, q: int, t: int, *, use_numba: bool | None = None) -> np.n
         b0, ginv, child = _suffix_tables(q, m)
         n_a = (q**level - 1) // (q - 1)
         out = np.zeros((batch, n_a + 1, b0.size * q), dtype=dtype)
+        if use_numba:
+            _level_nb(G, out, b0, ginv, child, q, F.prime, *field_tables(F))
+            G = out
+            continue
         for d in range(q):
             zsrc = F.mul(ginv[:, None], F.sub(z[None, :], F.mul(b0, d)[:, None]))
             cols = (child[:, None] * q + zsrc).ravel()
-            if use_numba:
-                _accumulate_nb(G, out, cols, d, q)
-                continue
             out[:, 1:, :] += G[:, 2 + d :: q, :][:, :, cols]
             if d < 2:
                 out[:, 0, :] += G[:, d, cols]
