@@ -26,6 +26,10 @@ console = Console()
 app.command("laws", context_settings=conservation.LAWS_CONTEXT)(conservation.laws)
 app.add_typer(ldp.app, name="ldp")
 
+from theorylab.cli import sparsity as _sparsity  # noqa: E402
+
+app.command("pathnorm", context_settings=_sparsity.PATHNORM_CONTEXT)(_sparsity.pathnorm)
+
 
 @app.command("list")
 def list_studies() -> None:
