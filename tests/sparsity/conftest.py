@@ -1,0 +1,6 @@
+"""Lets the tests import their shared tiny networks (sparsity_nets.py)."""
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
