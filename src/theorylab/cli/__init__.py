@@ -1,7 +1,8 @@
 """The ``theorylab`` command line (typer + rich).
 
 ``list``, ``run``, ``reproduce`` and ``report`` drive the studies; topic commands
-(``laws``, ``ldp ...``) expose the libraries. ``--help`` works on every command.
+(``laws``, ``ldp ...``, ``pathnorm``, ``maxcut``) expose the libraries. ``--help`` works on
+every command.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from rich.table import Table
 
 from theorylab import studies
 from theorylab._core import parallel
-from theorylab.cli import conservation, ldp
+from theorylab.cli import conservation, ldp, sdp, sparsity
 
 app = typer.Typer(
     help="theorylab: recent results in the mathematics of ML, made executable.",
@@ -25,10 +26,8 @@ console = Console()
 
 app.command("laws", context_settings=conservation.LAWS_CONTEXT)(conservation.laws)
 app.add_typer(ldp.app, name="ldp")
-
-from theorylab.cli import sparsity as _sparsity  # noqa: E402
-
-app.command("pathnorm", context_settings=_sparsity.PATHNORM_CONTEXT)(_sparsity.pathnorm)
+app.command("pathnorm", context_settings=sparsity.PATHNORM_CONTEXT)(sparsity.pathnorm)
+app.command("maxcut")(sdp.maxcut)
 
 
 @app.command("list")

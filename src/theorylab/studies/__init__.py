@@ -17,6 +17,7 @@ from theorylab.studies.base import Claim, StudyResult, Table
 REGISTRY: dict[str, str] = {
     "conservation-laws": "theorylab.studies.conservation_laws",
     "ldp-projective-geometry": "theorylab.studies.ldp_projective_geometry",
+    "burer-monteiro-rank": "theorylab.studies.burer_monteiro_rank",
     "rescaling-invariance": "theorylab.studies.rescaling_invariance",
     "perturbed-optimizers": "theorylab.studies.perturbed_optimizers",
 }
