@@ -42,7 +42,7 @@ GSET_NAMES = ("G1", "G2", "G3", "G11", "G14", "G22", "G43", "G48", "G55", "G70",
 # reference §11 (2-core machine, one BLAS thread): locus-lab mixing method in numba,
 # eps = 1e-6 (certified gaps 1.5e-7 ... 3.9e-7)
 REFERENCE_MIXING = {200: 0.017, 1000: 0.29, 2000: 1.15}
-console = Console()
+console = Console(width=170)
 
 
 def certified_max_form(A: sp.csr_matrix, Y: np.ndarray) -> tuple[float, float, float]:

@@ -73,9 +73,10 @@ def test_seed_reproducible():
 
 
 def test_max_time_is_respected():
-    A = erdos_renyi(3000, 20, seed=0)
-    res = solve_diag_sdp(A, method="rtr", max_time=0.5, tol=1e-12)
-    assert res.seconds < 10.0  # one certificate may run past the deadline
+    A = erdos_renyi(2000, 20, seed=0)
+    res = solve_diag_sdp(A, method="rtr", max_time=0.3, tol=1e-12)
+    assert res.seconds < 20.0  # the certificates may run past the deadline
+    assert res.iterations < 200
 
 
 @pytest.mark.parametrize(
