@@ -109,3 +109,34 @@ def test_bare_linear_and_zero_weights():
         lin.bias.copy_(torch.tensor([0.0, -1.0]))
     assert path_norm(lin, (3,), 1) == pytest.approx(1 + 2 + 0.5 + 3 + 1)
     assert path_norm(lin, (3,), 0) == 5.0  # nonzero paths: 4 weights + 1 bias
+
+
+class _SizeViewNet(nn.Module):
+    """Functional ReLU/pooling and the common ``x.view(x.size(0), -1)`` flatten."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.c1 = nn.Conv2d(1, 4, 3, padding=1)
+        self.c2 = nn.Conv2d(4, 3, 3)
+        self.fc = nn.Linear(3 * 3 * 3, 5)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = torch.nn.functional.max_pool2d(torch.relu(self.c1(x)), 2)
+        x = torch.relu(self.c2(x))
+        return self.fc(x.view(x.size(0), -1))
+
+
+def test_size_based_view_flatten_is_supported_and_rescalable() -> None:
+    from theorylab.sparsity import neuron_groups, random_rescaling
+
+    torch.manual_seed(3)
+    net = _SizeViewNet().eval()
+    for q in (1.0, 2.0):
+        direct = path_norm(net, (1, 10, 10), q=q)
+        brute = float((path_lifting(net, (1, 10, 10)).abs() ** q).sum() ** (1 / q))
+        assert direct == pytest.approx(brute, rel=1e-12)
+    assert [g.layer for g in neuron_groups(net)] == ["c1", "c2"]
+    attacked = random_rescaling(net, seed=0)
+    x = torch.randn(3, 1, 10, 10)
+    assert torch.equal(attacked(x), net(x))
+    assert path_norm(attacked, (1, 10, 10)) == path_norm(net, (1, 10, 10))

@@ -154,7 +154,7 @@ def _step(op: Op, env: dict, input_shape: tuple[int, ...]) -> Any:
     if kind == "output":
         return args[0]
     x = args[0]
-    if not isinstance(x, _Neurons) and kind in ("aux", "struct"):
+    if kind == "aux" or (kind == "struct" and not isinstance(x, _Neurons)):  # shapes, sizes
         return _call(op, _probe_of(args), _probe_of(kwargs))
     if kind in ("relu", "identity") or (
         kind == "struct" and op.module is not None and "Dropout" in type(op.module).__name__

@@ -180,7 +180,7 @@ def _run_op(op: Op, env: dict, q: float, log: bool, mags: Magnitudes, x0: torch.
     if kind == "input":
         return _S(x0)
     args, kwargs = _scaled_args(node, env)
-    if kind in ("aux", "struct") and not isinstance(args[0], _S):
+    if kind == "aux" or (kind == "struct" and not isinstance(args[0], _S)):  # shapes, sizes
         return _evaluate(op, _tensor_part(args), _tensor_part(kwargs))
     if kind in ("identity", "relu") or (kind == "struct" and op.module is None):
         x = args[0]

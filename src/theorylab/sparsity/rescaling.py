@@ -113,6 +113,8 @@ def _group(traced: Traced, op, uses: dict[str, int]) -> NeuronGroup | None:
                         return None
                     consumers.append((u.name, n_in // size))
                 continue
+            if u.kind == "aux":  # x.size(0), x.shape: no data flows through
+                continue
             if u.kind == "bn":
                 if flat or uses[u.name] != 1 or not isinstance(u.module, BN_TYPES):
                     return None
