@@ -1,8 +1,9 @@
-"""Optional numba acceleration: ``jit(fn)`` compiles ``fn`` when numba is installed.
+"""numba acceleration: ``jit(fn)`` compiles ``fn`` when numba can be imported.
 
-numba is an optional dependency (the ``fast`` extra). Kernels are written once as plain
-Python over NumPy arrays; :func:`jit` returns the compiled version, or ``None`` without
-numba so that callers fall back to their vectorised NumPy path.
+numba is a dependency of theorylab, but a platform without a numba build can still run
+everything: kernels are written once as plain Python over NumPy arrays, and :func:`jit`
+returns the compiled version, or ``None`` without numba so that callers fall back to
+their vectorised NumPy path (which the tests compare against the kernels).
 """
 
 from __future__ import annotations
