@@ -346,3 +346,20 @@ def test_bad_options() -> None:
         L.PGR(10, 1.0, method="magic")
     with pytest.raises(ValueError, match="enumerates"):
         L.PGR(10**7, 1.0).probabilities(0)
+
+
+@pytest.mark.parametrize("k, eps", [(40, 0.5), (200, 3.0), (3, 1.0)])
+def test_ss_numba_and_numpy_samplers_give_identical_reports(
+    k: int, eps: float, monkeypatch
+) -> None:
+    from theorylab.ldp import subset
+
+    oracle = L.make("ss", k, eps)
+    x = np.random.default_rng(k).integers(0, k, 3000)
+    fast = oracle.privatize(x, rng=11)
+    monkeypatch.setattr(subset, "_floyd_nb", None)
+    reference = oracle.privatize(x, rng=11)
+    assert np.array_equal(fast, reference)
+    # each report: d distinct items, the kept user's item first
+    s = np.sort(fast, axis=1)
+    assert np.all(s[:, 1:] != s[:, :-1]) and fast.min() >= 0 and fast.max() < k

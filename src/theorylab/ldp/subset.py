@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 
+from theorylab._core.accel import jit
 from theorylab._core.validation import check_int
 from theorylab.ldp.base import SupportOracle, calibrate, ceil_log2, check_int_reports, chunk_rows
 from theorylab.ldp.sampling import RandomSource, realized, threshold
@@ -32,6 +33,33 @@ def best_subset_size(k: int, epsilon: float) -> int:
     p0 = p1 * (d - 1) / (k - 1) + (1 - p1) * d / (k - 1)
     v = p0 * (1 - p0) / (p1 - p0) ** 2
     return int(np.argmin(v)) + 1
+
+
+def _floyd_kernel(
+    items: Any, keep: Any, draws: Any, big_n: int, out: Any
+) -> None:  # pragma: no cover - compiled by numba; SS._floyd is the reference
+    """:meth:`SS._floyd` one user at a time (numba kernel), with one reusable bitmap:
+    ``draws[it, i]`` is user i's uniform draw in ``[0, big_n - d + it]`` at pass ``it``."""
+    d, m = draws.shape
+    seen = np.zeros(big_n, dtype=np.bool_)
+    chosen = np.empty(d, dtype=np.int64)
+    for i in range(m):
+        x = items[i]
+        out[i, 0] = x
+        for it in range(d):
+            j = big_n - d + it
+            t = draws[it, i]
+            c = j if seen[t] else t
+            chosen[it] = c
+            if it == 0 and keep[i]:
+                continue
+            seen[c] = True
+            out[i, it] = c + (1 if c >= x else 0)
+        for it in range(d):
+            seen[chosen[it]] = False
+
+
+_floyd_nb = jit(_floyd_kernel)
 
 
 class SS(SupportOracle):
@@ -116,8 +144,13 @@ class SS(SupportOracle):
         n = items.shape[0]
         keep = src.bernoulli(self._keep, n)
         out = np.empty((n, self.d), dtype=self._dtype)
+        big_n = self.k - 1
         for sl in chunk_rows(n, self.k, budget=1 << 22):
             m = sl.stop - sl.start
+            if _floyd_nb is not None:  # same draws, same order as the NumPy path
+                draws = np.stack([src.integers(j + 1, m) for j in range(big_n - self.d, big_n)])
+                _floyd_nb(items[sl], keep[sl], draws, big_n, out[sl])
+                continue
 
             def draw(it: int, j: int, m: int = m) -> np.ndarray:
                 return src.integers(j + 1, m)
