@@ -46,6 +46,25 @@ def test_lambda_bracket_contains_true_eigenvalue(sparse, seed):
     assert sp.issparse(cert.S) == sparse
 
 
+@pytest.mark.parametrize("seed", [0, 1])
+def test_negative_slack_within_budget_is_certified(seed):
+    # lambda_min(S) < 0 but n |lambda_min| is well inside target_gap: the second (wider)
+    # shift certifies it; the bracket must still contain the dense eigenvalue
+    C = erdos_renyi(300, 6, seed=seed)
+    Y = random_point(300, 3, seed)
+    S, _ = dense_slack(C, Y)
+    true = np.linalg.eigvalsh(S)[0]
+    assert true < 0
+    target = -10.0 * 300 * true / 3.0  # first shift -target/(10 n) = true/3 fails
+    cert = certificate(C, Y, target_gap=target)
+    lo, hi = cert.lambda_interval
+    assert cert.rigorous
+    assert lo <= true <= hi + 1e-12 * abs(true)
+    assert hi - lo <= 0.05 * abs(true)  # tightened towards the estimate
+    assert cert.gap <= target
+    np.testing.assert_allclose(cert.gap, -300 * lo, rtol=1e-6)
+
+
 def test_escape_direction_has_curvature_2_lambda():
     C = random_sym(30, 5)
     Y = random_point(30, 2, 1)

@@ -138,3 +138,19 @@ def test_fused_hessian_kernel_matches_formula():
     dot = _hess_csr(A.indptr.astype(np.int64), A.indices.astype(np.int64), A.data, Y, lam, U, out)
     np.testing.assert_allclose(out, riemannian_hessian(A, Y, U), atol=1e-12)
     assert dot == pytest.approx(np.sum(U * out), rel=1e-12)
+
+
+def test_rtr_loose_tolerance_stops_early_and_full_run_goes_on():
+    from theorylab.sdp import riemannian_gradient
+    from theorylab.sdp.problem import as_cost
+    from theorylab.sdp.rtr import rtr
+
+    A = erdos_renyi(300, 6, seed=3)
+    Y0 = random_point(300, 6, 1)
+    g0 = np.linalg.norm(riemannian_gradient(A, Y0))
+    # no extra time after the loose tolerance: stop as soon as it holds
+    Y, it, g = rtr(as_cost(A), Y0, grad_tol=1e-10, loose_tol=1e-2 * g0, extra_time=0.0)
+    assert g == pytest.approx(np.linalg.norm(riemannian_gradient(A, Y)), rel=1e-6)
+    assert 1e-10 < g <= 1e-2 * g0
+    _, it2, g2 = rtr(as_cost(A), Y0, grad_tol=1e-10)
+    assert g2 <= 1e-10 < g and it2 > it

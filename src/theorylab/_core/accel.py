@@ -27,4 +27,9 @@ def jit(fn: Callable[..., Any]) -> Callable[..., Any] | None:
     return numba.njit(cache=True, nogil=True)(fn)
 
 
-__all__ = ["HAVE_NUMBA", "jit"]
+def jit_or_python(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Like :func:`jit`, but returns ``fn`` itself (plain, slow Python) without numba."""
+    return jit(fn) or fn
+
+
+__all__ = ["HAVE_NUMBA", "jit", "jit_or_python"]

@@ -31,6 +31,7 @@ import scipy.sparse.linalg as spla
 from theorylab.sdp.problem import Cost, as_cost, normalize_rows, row_dots
 
 U_MACH = 2.0**-53
+_LANCZOS_CAP = 30  # restarts of the rough estimate that picks the first shift
 
 
 def _gamma(k: int) -> float:
@@ -197,7 +198,7 @@ def _sparse_negative(
     just below the estimate (stepping down geometrically if needed; Sylvester: then
     ``lambda_min >= t - delta``), refine the eigenpair by shift-invert Lanczos at that
     shift and, if ``tight``, shrink the proved bracket towards it."""
-    mu0, _ = _sparse_estimate(S, seed, maxiter=300)
+    mu0, _ = _sparse_estimate(S, seed, maxiter=_LANCZOS_CAP)
     t_hi = min(t1, mu0) if np.isfinite(mu0) else t1
     step = max(1e-3 * abs(t_hi), abs(t1), 1e-12 * scale)
     for _ in range(80):
@@ -290,11 +291,18 @@ def _certificate(
             lo = _lower_search(S, min(mu, 0.0), abs(t1), float(np.sum(np.abs(sdiag))))
         else:
             lo1, lu = _sparse_ldl_lower(S, t1)
+            wide = lo1 is None
+            if wide:  # a shift still inside the budget: n |9 t1| = 0.9 target_gap
+                lo1, lu = _sparse_ldl_lower(S, 9.0 * t1)
             if lo1 is not None:
                 mu, u = _shift_invert_estimate(S, lu, seed)
                 lo = lo1
+                t_mid = mu - 0.01 * (mu - 9.0 * t1)
+                if wide and 9.0 * t1 < t_mid < t1:  # tighten the bracket towards mu
+                    lo_mid, _ = _sparse_ldl_lower(S, t_mid)
+                    lo = lo if lo_mid is None else max(lo, lo_mid)
             else:
-                mu, u, lo = _sparse_negative(S, t1, scale, seed, tight, 10 * t1)
+                mu, u, lo = _sparse_negative(S, 9.0 * t1, scale, seed, tight, 10 * t1)
         rigorous = bool(np.isfinite(lo))
         if not rigorous:
             lo = mu

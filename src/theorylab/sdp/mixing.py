@@ -2,8 +2,8 @@
 for semidefinite programming with diagonal constraints", arXiv 1706.00476, 2017, Alg. 1):
 exact block-coordinate minimization of ``<C, V V^T>`` over one unit row at a time,
 ``v_i <- -g_i / ||g_i||`` with ``g_i = sum_{j != i} c_ij v_j`` (Gauss–Seidel sweeps over a
-CSR matrix, O(nnz(C) p) per sweep). The kernel is compiled with numba when it is installed
-(``pip install theorylab[fast]``); without numba a (slow) pure-Python loop runs instead.
+CSR matrix, O(nnz(C) p) per sweep). The kernel is compiled with numba (a dependency); on a
+platform without numba the same loop runs as (slow) plain Python.
 """
 
 from __future__ import annotations
@@ -14,16 +14,8 @@ from typing import Any
 
 import numpy as np
 
-try:  # pragma: no cover - depends on the install
-    import numba
-
-    HAVE_NUMBA = True
-    _jit = numba.njit(cache=True, nogil=True, fastmath=False)
-except ImportError:  # pragma: no cover
-    HAVE_NUMBA = False
-
-    def _jit(f: Any) -> Any:
-        return f
+from theorylab._core.accel import HAVE_NUMBA
+from theorylab._core.accel import jit_or_python as _jit
 
 
 @_jit

@@ -142,10 +142,17 @@ def rtr(
     max_iter: int = 1000,
     max_inner: int | None = None,
     deadline: float | None = None,
+    loose_tol: float | None = None,
+    extra_time: float = 0.25,
 ) -> tuple[np.ndarray, int, float]:
     """Minimize ``<C, Y Y^T>`` over unit-row ``Y`` from ``Y`` until ``||grad f|| <=
     grad_tol`` (Frobenius), ``max_iter`` outer iterations or the deadline. Returns
-    ``(Y, iterations, gradient norm)``."""
+    ``(Y, iterations, gradient norm)``.
+
+    Once ``||grad f|| <= loose_tol`` (if given), the run continues towards ``grad_tol`` for
+    at most ``extra_time`` times the time spent so far: fast (superlinear) runs reach the
+    tight tolerance at little cost, slow ones (ill-conditioned grids, where the gradient
+    norm stalls and oscillates) stop early and leave the decision to the certificate."""
     n, p = Y.shape
     x = _Point(cost, Y)
     delta_bar = math.sqrt(n) * math.pi
@@ -153,8 +160,15 @@ def rtr(
     max_inner = max_inner or min(n * max(p - 1, 1), 500)
     gnorm = math.sqrt(inner(x.grad, x.grad))
     it = 0
+    start = time.perf_counter()
+    soft_deadline = None
     while it < max_iter and gnorm > grad_tol:
-        if deadline is not None and time.perf_counter() > deadline:
+        now = time.perf_counter()
+        if deadline is not None and now > deadline:
+            break
+        if soft_deadline is None and loose_tol is not None and gnorm <= loose_tol:
+            soft_deadline = now + extra_time * (now - start)
+        if soft_deadline is not None and now >= soft_deadline:
             break
         it += 1
         eta, Heta, _, hit = _tcg(cost, x, radius, max_inner, kappa=0.1, theta=1.0)
