@@ -40,9 +40,7 @@ AUTHORS_PGR = {
 
 def workload(k: int = K, n: int = N) -> tuple[np.ndarray, np.ndarray]:
     rng = np.random.default_rng(12345)
-    p = np.arange(1, k + 1, dtype=np.float64) ** -1.1
-    p /= p.sum()
-    x = rng.choice(k, size=n, p=p)
+    x = rng.choice(k, size=n, p=L.zipf_frequencies(k, 1.1))
     return x, np.bincount(x, minlength=k) / n
 
 

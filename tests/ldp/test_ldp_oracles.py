@@ -363,3 +363,13 @@ def test_ss_numba_and_numpy_samplers_give_identical_reports(
     # each report: d distinct items, the kept user's item first
     s = np.sort(fast, axis=1)
     assert np.all(s[:, 1:] != s[:, :-1]) and fast.min() >= 0 and fast.max() < k
+
+
+def test_zipf_frequencies() -> None:
+    # k = 3, s = 1: (1, 1/2, 1/3) / (11/6)
+    assert np.allclose(L.zipf_frequencies(3, 1.0), [6 / 11, 3 / 11, 2 / 11])
+    assert np.allclose(L.zipf_frequencies(4, 0.0), 0.25)
+    with pytest.raises(ValueError, match="k"):
+        L.zipf_frequencies(0, 1.0)
+    with pytest.raises(ValueError, match="s"):
+        L.zipf_frequencies(3, -1.0)

@@ -22,18 +22,13 @@ app = typer.Typer(
 )
 
 
-def _zipf_cdf(k: int, s: float) -> np.ndarray:
-    p = np.arange(1, k + 1, dtype=np.float64) ** -s
-    return np.cumsum(p / p.sum())
-
-
 def _run_chunks(spec: dict[str, Any], chunk_ids: list[int]) -> tuple[Any, np.ndarray, float, float]:
     """Generate, randomise and aggregate the given chunks; returns (aggregate, true counts,
     client seconds, aggregation seconds). Module-level so Dask can ship it."""
     import theorylab.ldp as L
 
     oracle = L.make(spec["oracle"], spec["k"], spec["epsilon"], **spec["opts"])
-    cdf = _zipf_cdf(spec["k"], spec["zipf"])
+    cdf = np.cumsum(L.zipf_frequencies(spec["k"], spec["zipf"]))
     agg = None
     true = np.zeros(spec["k"], dtype=np.int64)
     t_client = t_agg = 0.0

@@ -65,6 +65,7 @@ from theorylab.ldp.hashing import OLH
 from theorylab.ldp.pgr import HPGR, PGR
 from theorylab.ldp.subset import SS
 from theorylab.ldp.unary import OUE, SUE
+from theorylab.ldp.workloads import zipf_frequencies
 
 ORACLES: dict[str, type[Oracle]] = {
     "grr": GRR,
@@ -110,4 +111,5 @@ __all__ = [
     "SupportOracle",
     "audit",
     "make",
+    "zipf_frequencies",
 ]

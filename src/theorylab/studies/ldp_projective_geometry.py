@@ -115,16 +115,10 @@ class Config:
 
 
 # ------------------------------------------------------------------------------ helpers
-def zipf_freqs(k: int, s: float) -> np.ndarray:
-    """Zipf(s) truncated to ``k`` items: ``p_i ∝ (i + 1)^-s``, shape ``(k,)``."""
-    p = np.arange(1, k + 1, dtype=np.float64) ** -s
-    return p / p.sum()
-
-
 @functools.lru_cache(maxsize=4)
 def zipf_items(k: int, n: int, s: float, seed: int) -> np.ndarray:
     """``n`` i.i.d. Zipf(s) items in ``[0, k)`` (read-only; the same for the same seed)."""
-    items = as_generator(seed).choice(k, size=n, p=zipf_freqs(k, s))
+    items = as_generator(seed).choice(k, size=n, p=ldp.zipf_frequencies(k, s))
     items.setflags(write=False)
     return items
 
