@@ -45,3 +45,12 @@ def test_dask_local_cluster():
             offset = 10
             out = parallel.map(lambda x: x + offset, range(4), scheduler=client, progress=False)
             assert out == [10, 11, 12, 13]
+
+
+def test_torch_threads_sets_and_restores() -> None:
+    import torch
+
+    before = torch.get_num_threads()
+    with parallel.torch_threads(1):
+        assert torch.get_num_threads() == 1
+    assert torch.get_num_threads() == before

@@ -412,22 +412,16 @@ def _warcraft_section(cfg: Config) -> tuple[list[Table], list[Claim], dict[str, 
 
 def run(config: Config) -> StudyResult:
     """Run the study (see the module docstring)."""
-    torch_threads = torch.get_num_threads()
-    tables, claims, figures = [], [], {}
-    try:
-        torch.set_num_threads(1)
-        t, c, f = _warcraft_section(config)
-        tables += t
-        claims += c
-        figures.update(f)
-        t1, c1 = _gumbel_section(config)
-        t2, c2, f2 = _gradient_section(config)
-        tables += [t1, t2]
-        claims += c1 + c2
-        figures["gradient_error_vs_m"] = f2
-    finally:
-        torch.set_num_threads(torch_threads)
-        plt.close("all")
+    with parallel.torch_threads(1):
+        try:
+            t, c, f = _warcraft_section(config)
+            t1, c1 = _gumbel_section(config)
+            t2, c2, f2 = _gradient_section(config)
+        finally:
+            plt.close("all")
+    tables = [*t, t1, t2]
+    claims = c + c1 + c2
+    figures = {**f, "gradient_error_vs_m": f2}
     return StudyResult(
         name=NAME,
         title=TITLE,

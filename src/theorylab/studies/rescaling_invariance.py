@@ -24,6 +24,7 @@ from sklearn.datasets import load_digits
 from sklearn.model_selection import train_test_split
 from torch import nn
 
+from theorylab._core import parallel
 from theorylab._core.rng import as_generator
 from theorylab.sparsity import (
     digits_cnn,
@@ -472,12 +473,8 @@ def _deep_section(cfg: Config):
 def run(config: Config) -> StudyResult:
     """Run the study (see the module docstring). Runs single-threaded: the networks are
     tiny, and thread hand-offs cost more than they save (restored afterwards)."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
+    with parallel.torch_threads(1):
         return _run(config)
-    finally:
-        torch.set_num_threads(threads)
 
 
 def _run(config: Config) -> StudyResult:
