@@ -1,8 +1,9 @@
 """The ``theorylab`` command line (typer + rich).
 
-``list``, ``run``, ``reproduce`` and ``report`` drive the studies; topic commands
-(``laws``, ``ldp ...``, ``pathnorm``, ``maxcut``) expose the libraries. ``--help`` works on
-every command.
+``theorylab <topic> <verb>`` exposes each library (``theorylab conservation laws``,
+``theorylab sdp maxcut``, ...; every verb takes ``--json``); ``list``, ``run``,
+``reproduce`` and ``report`` drive the studies. Topics are imported only when used, bad
+input ends in one ``error:`` line and exit code 2 (``theorylab.cli._common``).
 """
 
 from __future__ import annotations
@@ -10,37 +11,71 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
-from theorylab import studies
-from theorylab._core import parallel
-from theorylab.cli import conservation, ldp, sdp, sparsity
+from theorylab import __version__
+from theorylab.cli._common import TopicGroup
+
+TopicGroup.topics = {
+    "conservation": "Conservation laws of gradient, momentum and mirror flows.",
+    "ldp": "Locally private frequency estimation (PGR and the oracle zoo).",
+    "perturbed": "Differentiable perturbed optimizers and Fenchel-Young losses.",
+    "sparsity": "Path-norms and rescaling invariances of ReLU networks.",
+    "sdp": "Certified Burer-Monteiro SDPs (MaxCut).",
+}
+TopicGroup.aliases = {
+    "laws": ("conservation", "laws"),
+    "pathnorm": ("sparsity", "pathnorm"),
+    "maxcut": ("sdp", "maxcut"),
+}
 
 app = typer.Typer(
+    cls=TopicGroup,
     help="theorylab: recent results in the mathematics of ML, made executable.",
     no_args_is_help=True,
     pretty_exceptions_show_locals=False,
 )
-console = Console()
 
-app.command("laws", context_settings=conservation.LAWS_CONTEXT)(conservation.laws)
-app.add_typer(ldp.app, name="ldp")
-app.command("pathnorm", context_settings=sparsity.PATHNORM_CONTEXT)(sparsity.pathnorm)
-app.command("maxcut")(sdp.maxcut)
+_PRESET_HELP = "quick (under 30 s a study) or full (the paper's protocol)"
 
 
-@app.command("list")
-def list_studies() -> None:
-    """List the registered studies."""
-    table = Table("study", "title", "source")
-    for name in studies.names():
-        mod = studies.load(name)
-        table.add_row(name, getattr(mod, "TITLE", ""), getattr(mod, "CITATION", ""))
-    console.print(table)
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"theorylab {__version__}")
+        raise typer.Exit()
 
 
-def _run_and_save(name: str, preset: str, seed: int | None, out: Path) -> studies.StudyResult:
+@app.callback()
+def main(
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="print the version and exit"
+    ),
+) -> None:
+    """theorylab: recent results in the mathematics of ML, made executable."""
+
+
+def _preset(preset: str, quick: bool, full: bool) -> str:
+    if quick and full:
+        raise ValueError("give at most one of --quick and --full")
+    preset = "quick" if quick else "full" if full else preset
+    if preset not in ("quick", "full"):
+        raise ValueError(f"preset must be 'quick' or 'full'; got {preset!r}")
+    return preset
+
+
+def _check_names(names: list[str]) -> None:
+    from theorylab import studies
+
+    unknown = [n for n in names if n not in studies.REGISTRY]
+    if unknown:
+        raise ValueError(f"unknown study {unknown}; known: {', '.join(studies.names())}")
+
+
+def _run_and_save(name: str, preset: str, seed: int | None, out: Path):  # type: ignore[no-untyped-def]
+    from rich.console import Console
+
+    from theorylab import studies
+
+    console = Console()
     with console.status(f"running [bold]{name}[/] ({preset})"):
         result = studies.run(name, preset=preset, seed=seed)
     folder = result.save(out)
@@ -58,30 +93,46 @@ def _run_and_save(name: str, preset: str, seed: int | None, out: Path) -> studie
     return result
 
 
-def _check_names(names: list[str]) -> None:
-    unknown = [n for n in names if n not in studies.REGISTRY]
-    if unknown:
-        raise typer.BadParameter(f"unknown study {unknown}; known: {', '.join(studies.names())}")
+@app.command("list")
+def list_studies() -> None:
+    """List the registered studies."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from theorylab import studies
+
+    table = Table("study", "title", "source")
+    for name in studies.names():
+        study = studies.load(name)
+        table.add_row(name, study.title, study.citation)
+    Console().print(table)
 
 
 @app.command()
 def run(
     study: str = typer.Argument(..., help="study name (see `theorylab list`)"),
-    full: bool = typer.Option(False, "--full", help="run the full preset (the paper's figure)"),
+    preset: str = typer.Option("quick", help=_PRESET_HELP),
+    quick: bool = typer.Option(False, "--quick", help="shorthand for --preset quick"),
+    full: bool = typer.Option(False, "--full", help="shorthand for --preset full"),
     seed: int | None = typer.Option(None, help="override the preset's seed"),
     out: Path = typer.Option(Path("results"), help="folder for results/<study>/"),
     scheduler: str | None = typer.Option(None, help="Dask scheduler address, or 'processes'"),
 ) -> None:
-    """Run one study and save its result under OUT/<study>/."""
+    """Run one study and save its result under OUT/<study>/; exit 1 if a claim fails."""
+    from theorylab._core import parallel
+
+    preset = _preset(preset, quick, full)
     _check_names([study])
     with parallel.using(scheduler):
-        result = _run_and_save(study, "full" if full else "quick", seed, out)
+        result = _run_and_save(study, preset, seed, out)
     raise typer.Exit(0 if result.passed else 1)
 
 
 @app.command()
 def reproduce(
-    quick: bool = typer.Option(True, "--quick/--full", help="quick preset (default) or full"),
+    preset: str = typer.Option("quick", help=_PRESET_HELP),
+    quick: bool = typer.Option(False, "--quick", help="shorthand for --preset quick"),
+    full: bool = typer.Option(False, "--full", help="shorthand for --preset full"),
     only: list[str] | None = typer.Option(None, "--only", help="run only these studies"),
     seed: int | None = typer.Option(None, help="override every preset's seed"),
     out: Path = typer.Option(Path("results"), help="folder for results/<study>/"),
@@ -89,20 +140,22 @@ def reproduce(
     scheduler: str | None = typer.Option(None, help="Dask scheduler address, or 'processes'"),
 ) -> None:
     """Run the studies, save their results, write the report; exit 1 if a claim fails."""
+    from theorylab import studies
+    from theorylab._core import parallel
+    from theorylab.report import write_report
+
+    preset = _preset(preset, quick, full)
     names = only or studies.names()
     _check_names(names)
-    preset = "quick" if quick else "full"
     failed = []
     with parallel.using(scheduler):
         for name in names:
             if not _run_and_save(name, preset, seed, out).passed:
                 failed.append(name)
-    from theorylab.report import write_report
-
     path = write_report(out, report_dir)
-    console.print(f"report: [bold]{path.resolve()}[/] (and {path.with_name('README.md')})")
+    typer.echo(f"report: {path.resolve()} (and {path.with_name('README.md')})")
     if failed:
-        console.print(f"[red]claims failed in: {', '.join(failed)}[/]")
+        typer.echo(f"claims failed in: {', '.join(failed)}")
         raise typer.Exit(1)
 
 
@@ -114,13 +167,8 @@ def report(
     """Render saved results to OUT/index.html (self-contained) and OUT/README.md."""
     from theorylab.report import write_report
 
-    try:
-        path = write_report(results, out)
-    except FileNotFoundError as exc:
-        console.print(f"[red]{exc}[/]")
-        raise typer.Exit(2) from exc
-    console.print(f"report: [bold]{path.resolve()}[/]")
+    path = write_report(results, out)
+    typer.echo(f"report: {path.resolve()}")
 
 
-def main() -> None:  # pragma: no cover - console entry point
-    app()
+__all__ = ["app"]

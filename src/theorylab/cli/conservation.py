@@ -1,4 +1,4 @@
-"""``theorylab laws``: count and print the conservation laws of a built-in model."""
+"""``theorylab conservation laws``: count and print the conservation laws of a built-in model."""
 
 from __future__ import annotations
 
@@ -7,7 +7,11 @@ from enum import Enum
 import typer
 from rich.console import Console
 
-console = Console()
+from theorylab.cli._common import json_option, print_json
+
+app = typer.Typer(
+    help="Conservation laws of gradient, momentum and mirror flows.", no_args_is_help=True
+)
 
 
 class ModelName(str, Enum):
@@ -24,24 +28,11 @@ class FlowName(str, Enum):
     mirror = "mirror"
 
 
-def _trailing_ints(ctx: typer.Context, option: str) -> list[int]:
-    """The extra integers after a list option, so that ``--dims 3 4 2`` works as written."""
-    try:
-        return [int(a) for a in ctx.args]
-    except ValueError:
-        raise typer.BadParameter(
-            f"unexpected arguments {ctx.args}; {option} takes integers"
-        ) from None
-
-
-LAWS_CONTEXT = {"allow_extra_args": True, "ignore_unknown_options": False}
-
-
+@app.command()
 def laws(
-    ctx: typer.Context,
     model: ModelName = typer.Argument(..., help="relu, linear2, deep_linear, attention or product"),
     dims: list[int] | None = typer.Option(
-        None, "--dims", help="widths for relu/deep_linear, e.g. --dims 3 4 2"
+        None, "--dims", help="widths [d_in, h_1, ..., d_out] for relu/deep_linear: --dims 3 4 2"
     ),
     bias: bool = typer.Option(False, "--bias", help="hidden biases (relu)"),
     n: int = typer.Option(2, help="linear2: output size n"),
@@ -57,34 +48,36 @@ def laws(
     ),
     exact: bool = typer.Option(False, "--exact", help="exact rational arithmetic for the count"),
     seed: int = typer.Option(0, help="seed of the generic points"),
+    as_json: bool = json_option(),
 ) -> None:
     """Count the conservation laws of a model's flow, print them in closed form, and say
     whether the count is certified (Marcotte, Gribonval, Peyré 2023, 2024)."""
     from theorylab import conservation as C
 
-    dims = list(dims or []) + _trailing_ints(ctx, "--dims")
-    try:
-        if model is ModelName.relu:
-            mdl = C.models.relu(dims or [3, 4, 2], bias=bias)
-        elif model is ModelName.linear2:
-            mdl = C.models.linear2(n, r, m)
-        elif model is ModelName.deep_linear:
-            mdl = C.models.deep_linear(dims or [2, 2, 2, 2])
-        elif model is ModelName.attention:
-            mdl = C.models.attention(d, d_k, d_v)
-        else:
-            mdl = C.models.product(d)
-        fl = {"gradient": "gradient", "mirror": C.Mirror("entropy"), "momentum": C.Momentum(tau)}[
-            flow.value
-        ]
-        with console.status("counting laws (Lie-algebra algorithm)"):
-            count = C.count_laws(mdl, fl, seed=seed, exact=exact)
-        deg = degree or (3 if flow is FlowName.momentum and tau > 0 else 2)
-        with console.status(f"polynomial laws of degree <= {deg}"):
-            found = C.polynomial_laws(mdl, deg, fl, seed=seed)
-    except (ValueError, TypeError) as exc:
-        console.print(f"[red]error:[/] {exc}")
-        raise typer.Exit(2) from exc
+    if model in (ModelName.relu, ModelName.deep_linear) and not dims:
+        raise ValueError(f"--dims is required for {model.value}, e.g. --dims 3 4 2")
+    if model is ModelName.relu:
+        mdl = C.models.relu(dims, bias=bias)
+    elif model is ModelName.deep_linear:
+        mdl = C.models.deep_linear(dims)
+    elif model is ModelName.linear2:
+        mdl = C.models.linear2(n, r, m)
+    elif model is ModelName.attention:
+        mdl = C.models.attention(d, d_k, d_v)
+    else:
+        mdl = C.models.product(d)
+    fl = {"gradient": "gradient", "mirror": C.Mirror("entropy"), "momentum": C.Momentum(tau)}[
+        flow.value
+    ]
+    console = Console(stderr=as_json)
+    with console.status("counting laws (Lie-algebra algorithm)"):
+        count = C.count_laws(mdl, fl, seed=seed, exact=exact)
+    deg = degree or (3 if flow is FlowName.momentum and tau > 0 else 2)
+    with console.status(f"polynomial laws of degree <= {deg}"):
+        found = C.polynomial_laws(mdl, deg, fl, seed=seed)
+    if as_json:
+        print_json({"count": count, "degree": deg, "polynomial_laws": [str(f) for f in found]})
+        return
     console.print(
         f"[bold]{mdl.name}[/] under [bold]{fl}[/]: state dimension {count.state_dim}, "
         f"Lie-algebra trace dimension {count.lie_dim}"

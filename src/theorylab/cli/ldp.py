@@ -17,8 +17,10 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from theorylab.cli._common import json_option, print_json
+
 app = typer.Typer(
-    help="Locally private frequency estimation (theorylab.ldp).", no_args_is_help=True
+    help="Locally private frequency estimation (PGR and the oracle zoo).", no_args_is_help=True
 )
 
 
@@ -50,7 +52,7 @@ def _run_chunks(spec: dict[str, Any], chunk_ids: list[int]) -> tuple[Any, np.nda
 
 @app.command()
 def simulate(
-    oracle: str = typer.Option("pgr", help="grr, sue, oue, olh, hr, rhr, ss, pgr, hpgr"),
+    oracle: str = typer.Option("pgr", help="grr, sue, oue, olh, hr, rhr, ss, rappor, pgr, hpgr"),
     k: int = typer.Option(1024, help="number of items"),
     n: int = typer.Option(100_000, help="number of users"),
     epsilon: float = typer.Option(4.0, help="privacy parameter"),
@@ -60,23 +62,20 @@ def simulate(
     q: str = typer.Option("auto", help="PGR field size (auto or a prime power)"),
     q_prime: int = typer.Option(5, help="HPGR small field size"),
     scheduler: str | None = typer.Option(None, help="Dask scheduler address (tcp://host:port)"),
+    as_json: bool = json_option(),
 ) -> None:
     """Simulate n users through an oracle, chunk by chunk, and report accuracy and speed."""
     import theorylab.ldp as L
 
-    console = Console()
+    console = Console(stderr=as_json)
     opts: dict[str, Any] = {}
     if oracle.lower() == "pgr":
         opts["q"] = q if q == "auto" else int(q)
     if oracle.lower() == "hpgr":
         opts["q_prime"] = q_prime
-    try:
-        o = L.make(oracle, k, epsilon, **opts)
-        if n < 1 or chunk < 1:
-            raise ValueError("n and chunk must be >= 1")
-    except (ValueError, TypeError) as exc:
-        console.print(f"[red]error:[/red] {exc}")
-        raise typer.Exit(2) from exc
+    o = L.make(oracle, k, epsilon, **opts)
+    if n < 1 or chunk < 1:
+        raise ValueError("n and chunk must be >= 1")
     spec = {
         "oracle": oracle,
         "k": k,
@@ -128,6 +127,24 @@ def simulate(
     f = true / n
     mse = float(np.mean((est - f) ** 2))
     var = float(o.variance(n, f).mean())
+    if as_json:
+        print_json(
+            {
+                "oracle": repr(o),
+                "k": k,
+                "n": n,
+                "epsilon": epsilon,
+                "bits": o.bits,
+                "achieved_epsilon": o.achieved_epsilon,
+                "client_reports_per_s": n / max(t_client, 1e-9),
+                "aggregation_reports_per_s": n / max(t_agg, 1e-9),
+                "estimate_seconds": t_est,
+                "mse": mse,
+                "analytic_variance": var,
+                "wall_seconds": wall,
+            }
+        )
+        return
     table = Table(title=f"theorylab ldp simulate: {o!r}")
     table.add_column("quantity")
     table.add_column("value", justify="right")

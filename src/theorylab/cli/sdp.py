@@ -1,4 +1,4 @@
-"""``theorylab maxcut PATH_OR_GSET_NAME``: certified MaxCut SDP bound and a rounded cut.
+"""``theorylab sdp maxcut PATH_OR_GSET_NAME``: certified MaxCut SDP bound and a rounded cut.
 
 ``PATH_OR_GSET_NAME`` is a G-set/rudy text file, or a G-set name (``G11``) looked up in
 ``$THEORYLAB_GSET_DIR``, ``./shared/data/gset`` and ``../shared/data/gset``.
@@ -13,7 +13,9 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-console = Console()
+from theorylab.cli._common import json_option, print_json
+
+app = typer.Typer(help="Certified Burer-Monteiro SDPs (MaxCut).", no_args_is_help=True)
 
 
 def _resolve(graph: str) -> Path:
@@ -25,12 +27,22 @@ def _resolve(graph: str) -> Path:
     for d in dirs:
         if d and (Path(d) / graph).is_file():
             return Path(d) / graph
-    raise typer.BadParameter(
+    raise FileNotFoundError(
         f"{graph!r} is neither a file nor a G-set name found in $THEORYLAB_GSET_DIR, "
         "./shared/data/gset or ../shared/data/gset"
     )
 
 
+def _rank(rank: str) -> int | str:
+    if rank == "auto":
+        return rank
+    try:
+        return int(rank)
+    except ValueError:
+        raise ValueError(f"rank must be 'auto' or an int >= 1; got {rank!r}") from None
+
+
+@app.command()
 def maxcut(
     graph: str = typer.Argument(..., help="G-set/rudy file, or a G-set name such as G11"),
     rank: str = typer.Option("auto", help="'auto' (Riemannian staircase) or a fixed rank"),
@@ -39,6 +51,7 @@ def maxcut(
     max_time: float | None = typer.Option(None, "--max-time", help="time limit in seconds"),
     seed: int = typer.Option(0, help="seed of the start point and of the rounding"),
     rounds: int = typer.Option(64, help="random hyperplanes for Goemans–Williamson rounding"),
+    as_json: bool = json_option(),
 ) -> None:
     """Solve the MaxCut SDP with a certified upper bound and round it to a cut."""
     from threadpoolctl import threadpool_limits
@@ -47,21 +60,15 @@ def maxcut(
     from theorylab.sdp import read_gset
 
     path = _resolve(graph)
-    try:
-        A = read_gset(path)
-        r: int | str = rank if rank == "auto" else int(rank)
-        with threadpool_limits(1):
-            res = solve(
-                A,
-                rank=r,
-                tol=tol,
-                method=method,
-                max_time=max_time,
-                seed=seed,
-                n_rounds=rounds,
-            )
-    except ValueError as exc:
-        raise typer.BadParameter(str(exc)) from exc
+    A = read_gset(path)
+    with threadpool_limits(1):
+        res = solve(
+            A, rank=_rank(rank), tol=tol, method=method, max_time=max_time, seed=seed,
+            n_rounds=rounds,
+        )
+    if as_json:
+        print_json(res)
+        return
     t = Table(title=f"MaxCut SDP of {path.name}", show_header=False)
     lo, hi = res.sdp.lambda_interval
     rows = [
@@ -79,4 +86,4 @@ def maxcut(
     ]
     for k, v in rows:
         t.add_row(k, v)
-    console.print(t)
+    Console().print(t)
