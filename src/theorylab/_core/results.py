@@ -92,46 +92,76 @@ class Result:
 class Certified:
     """Mixin for results that bracket an optimal value (see the module docstring).
 
-    A subclass stores either ``value`` and ``bound`` or ``lower`` and ``upper`` as fields and
-    sets ``sense`` (``"min"`` or ``"max"``); the other pair, ``gap`` and ``rel_gap`` follow.
-    A solver result also stores ``certified`` (the gap met its tolerance); this library's
-    convention."""
+    A subclass stores either ``value`` and ``bound`` or ``lower`` and ``upper`` as fields,
+    sets ``sense`` (``"min"`` or ``"max"``) and stores ``certified`` (the gap met its
+    tolerance); the other pair, ``gap`` and ``rel_gap`` are derived (this library's
+    convention). The derived names are attached to each subclass when it is defined, so
+    that no inherited attribute is mistaken for a field default by ``dataclass``."""
 
     __slots__ = ()
     sense: ClassVar[str] = "min"
 
-    @property
-    def value(self) -> float:
-        """Objective value of the returned point (``upper`` for a min, ``lower`` for a max)."""
-        return self.upper if self.sense == "min" else self.lower
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        names: set[str] = set()
+        for klass in cls.__mro__:
+            names |= set(vars(klass).get("__annotations__", {}))
+        if {"value", "bound"} <= names:
+            derived = _FROM_VALUE
+        elif {"lower", "upper"} <= names:
+            derived = _FROM_BRACKET
+        else:
+            raise TypeError(
+                f"{cls.__name__}: a Certified result stores value and bound, or lower and upper"
+            )
+        for name, prop in {**derived, **_GAPS}.items():
+            if name not in names:
+                setattr(cls, name, prop)
 
-    @property
-    def bound(self) -> float:
-        """Certified bound on the optimum (``lower`` for a min, ``upper`` for a max)."""
-        return self.lower if self.sense == "min" else self.upper
 
-    @property
-    def lower(self) -> float:
-        """Lower end of the bracket of the optimum."""
-        return self.bound if self.sense == "min" else self.value
+def _is_min(self: Any) -> bool:
+    if self.sense not in ("min", "max"):
+        raise ValueError(f"{type(self).__name__}.sense must be 'min' or 'max'; got {self.sense!r}")
+    return self.sense == "min"
 
-    @property
-    def upper(self) -> float:
-        """Upper end of the bracket of the optimum."""
-        return self.value if self.sense == "min" else self.bound
 
-    @property
-    def gap(self) -> float:
-        """``upper - lower`` (>= 0 up to rounding when the bound is valid)."""
-        return float(self.upper - self.lower)
+def _gap(self: Any) -> float:
+    return float(self.upper - self.lower)
 
-    @property
-    def rel_gap(self) -> float:
-        """``gap / |value|`` (0 when the gap is <= 0, inf when only the value is 0)."""
-        gap = self.gap
-        if gap <= 0:
-            return 0.0
-        return gap / abs(self.value) if self.value != 0 else math.inf
+
+def _rel_gap(self: Any) -> float:
+    gap = self.gap
+    if gap <= 0:
+        return 0.0
+    return gap / abs(self.value) if self.value != 0 else math.inf
+
+
+_FROM_VALUE = {
+    "lower": property(
+        lambda self: self.bound if _is_min(self) else self.value,
+        doc="Lower end of the bracket of the optimum.",
+    ),
+    "upper": property(
+        lambda self: self.value if _is_min(self) else self.bound,
+        doc="Upper end of the bracket of the optimum.",
+    ),
+}
+_FROM_BRACKET = {
+    "value": property(
+        lambda self: self.upper if _is_min(self) else self.lower,
+        doc="Objective value of the returned point (upper for a min, lower for a max).",
+    ),
+    "bound": property(
+        lambda self: self.lower if _is_min(self) else self.upper,
+        doc="Certified bound on the optimum (lower for a min, upper for a max).",
+    ),
+}
+_GAPS = {
+    "gap": property(_gap, doc="``upper - lower`` (>= 0 up to rounding when the bound is valid)."),
+    "rel_gap": property(
+        _rel_gap, doc="``gap / |value|`` (0 when the gap is <= 0, inf when only the value is 0)."
+    ),
+}
 
 
 __all__ = ["SKIP", "Certified", "Result", "jsonable"]
