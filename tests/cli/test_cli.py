@@ -1,17 +1,43 @@
+import dataclasses
 import json
+import subprocess
+import sys
+import time
 
 from typer.testing import CliRunner
 
-from theorylab.cli import app
+from theorylab import __version__
+from theorylab.cli import TopicGroup, app
+from theorylab.cli._common import expand_multi
 
 runner = CliRunner()
 
 
 def test_help_on_every_command():
-    for args in [[], ["list"], ["run"], ["reproduce"], ["report"], ["laws"], ["ldp"]]:
+    for args in [[], ["list"], ["run"], ["reproduce"], ["report"], *[[t] for t in TopicGroup.topics]]:
         result = runner.invoke(app, [*args, "--help"])
         assert result.exit_code == 0, (args, result.output)
         assert "Usage" in result.output
+
+
+def test_version():
+    result = runner.invoke(app, ["--version"])
+    assert result.exit_code == 0 and result.output.strip() == f"theorylab {__version__}"
+
+
+def test_help_lists_every_topic_without_importing_it():
+    code = (
+        "import sys; from theorylab.cli import app, TopicGroup\n"
+        "from typer.testing import CliRunner\n"
+        "out = CliRunner().invoke(app, ['--help']).output\n"
+        "assert all(t in out for t in TopicGroup.topics), out\n"
+        "heavy = [m for m in ('torch', 'numba', 'scipy', 'matplotlib') if m in sys.modules]\n"
+        "topics = [m for m in sys.modules if m.split('.')[:2] in "
+        "[['theorylab', t] for t in TopicGroup.topics]]\n"
+        "print(heavy, topics)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[] []", out.stdout
 
 
 def test_list():
@@ -20,36 +46,30 @@ def test_list():
     assert "conservation-laws" in result.output
 
 
-def test_laws_relu_as_in_the_readme():
-    result = runner.invoke(app, ["laws", "relu", "--dims", "3", "4", "2", "--bias"])
-    assert result.exit_code == 0, result.output
-    assert "4 independent conservation law(s)" in result.output
-    assert "certified: True" in result.output
-    assert "W2_1_3**2" in result.output  # the closed form, outgoing weights of neuron 3
+def test_list_options_take_several_values():
+    class Param:
+        def __init__(self, opts, numeric):
+            self.opts, self.multiple, self.nargs = opts, True, 1
+            self.param_type_name = "option"
+            self.type = type("T", (), {"name": "integer" if numeric else "text"})()
+
+    class Cmd:
+        params = [Param(["--dims"], True), Param(["--only"], False)]
+
+    assert expand_multi(Cmd, ["relu", "--dims", "3", "-4", "2", "--bias"]) == [
+        "relu", "--dims", "3", "--dims", "-4", "--dims", "2", "--bias",
+    ]
+    assert expand_multi(Cmd, ["--only", "a", "b", "--seed", "1"]) == [
+        "--only", "a", "--only", "b", "--seed", "1",
+    ]
 
 
-def test_laws_linear_momentum_as_in_the_readme():
-    result = runner.invoke(
-        app,
-        ["laws", "linear2", "--n", "2", "--r", "2", "--m", "2", "--flow", "momentum", "--tau", "1"],
-    )
-    assert result.exit_code == 0, result.output
-    assert "1 independent conservation law(s)" in result.output
-    assert "*s" in result.output  # the law carries s = exp(tau t)
-
-
-def test_laws_bad_input():
-    result = runner.invoke(app, ["laws", "relu", "--dims", "3", "0"])
-    assert result.exit_code == 2
-    assert "dims[1] must be >= 1" in result.output
-    result = runner.invoke(app, ["laws", "relu", "--dims", "3", "x"])
-    assert result.exit_code == 2
-
-
-def test_run_unknown_study():
+def test_run_unknown_study_and_bad_preset():
     result = runner.invoke(app, ["run", "nope"])
-    assert result.exit_code != 0
+    assert result.exit_code == 2
     assert "unknown study" in result.output
+    result = runner.invoke(app, ["reproduce", "--quick", "--full"])
+    assert result.exit_code == 2 and "at most one of --quick and --full" in result.output
 
 
 def test_report_from_saved_results(saved_results, tmp_path):
@@ -60,6 +80,7 @@ def test_report_from_saved_results(saved_results, tmp_path):
         app, ["report", "--results", str(tmp_path / "none"), "--out", str(tmp_path)]
     )
     assert result.exit_code == 2
+    assert result.output.startswith("error: results directory")
 
 
 def test_reproduce_exit_code_follows_claims(saved_results, tmp_path, monkeypatch):
@@ -75,14 +96,15 @@ def test_reproduce_exit_code_follows_claims(saved_results, tmp_path, monkeypatch
 
     def fake_run(name, preset="quick", seed=None):
         res = StudyResult.load(saved_results / "conservation-laws")
-        if flip[0]:
-            res.claims = bad_claims
-        res.figures = {}
-        return res
+        return dataclasses.replace(
+            res, claims=bad_claims if flip[0] else res.claims, figures={}, captions={}
+        )
 
     monkeypatch.setattr(studies, "run", fake_run)
     args = [
         "reproduce",
+        "--preset",
+        "quick",
         "--only",
         "conservation-laws",
         "--out",
@@ -99,3 +121,17 @@ def test_reproduce_exit_code_follows_claims(saved_results, tmp_path, monkeypatch
     result = runner.invoke(app, args)
     assert result.exit_code == 1
     assert "a failing claim" in result.output
+
+
+def test_startup_is_fast():
+    """`theorylab --help` and `--version` import no topic and start in well under a second."""
+    best = min(
+        _timed([sys.executable, "-m", "theorylab.cli", "--version"]) for _ in range(3)
+    )
+    assert best < 0.5, f"theorylab --version took {best:.2f} s"
+
+
+def _timed(cmd):
+    t0 = time.perf_counter()
+    subprocess.run(cmd, capture_output=True, check=True)
+    return time.perf_counter() - t0

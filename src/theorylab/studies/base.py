@@ -10,6 +10,7 @@ import dataclasses
 import importlib.metadata
 import json
 import math
+import os
 import platform
 import time
 from collections.abc import Iterable, Mapping
@@ -124,8 +125,11 @@ class Table:
 
 
 def library_versions() -> dict[str, str]:
-    """Versions of Python and of the libraries that produced a result."""
-    out = {"python": platform.python_version()}
+    """Versions of Python and of the libraries that produced a result, and the machine."""
+    out = {
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores, {platform.system()}",
+        "python": platform.python_version(),
+    }
     for name in _VERSIONED:
         try:
             out[name] = importlib.metadata.version(name)
