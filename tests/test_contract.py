@@ -36,12 +36,15 @@ def _public(topic: str) -> list[tuple[str, object]]:
 
 
 def _callables(topic: str):
-    """(qualified name, function) for every public function, class and public method."""
+    """(qualified name, function) for every public function, class and public method
+    (methods of a class whose constructor takes ``seed`` draw from that seed)."""
     for name, obj in _public(topic):
         if isinstance(obj, types.ModuleType):
             continue
         if inspect.isclass(obj):
             yield f"{topic}.{name}", obj
+            if "seed" in _params(obj):
+                continue
             for meth_name, meth in vars(obj).items():
                 if meth_name.startswith("_") and meth_name != "__init__":
                     continue

@@ -135,3 +135,23 @@ def _timed(cmd):
     t0 = time.perf_counter()
     subprocess.run(cmd, capture_output=True, check=True)
     return time.perf_counter() - t0
+
+
+# topics that import another topic on purpose (stated in their __init__ docstring)
+DEPENDS: dict[str, set[str]] = {"landscape": {"autodiff"}}
+
+
+def test_a_topic_verb_imports_only_its_topic():
+    code = (
+        "import sys, importlib; from theorylab.cli import TopicGroup\n"
+        "topic = sys.argv[1]\n"
+        "importlib.import_module('theorylab.cli.' + topic); importlib.import_module('theorylab.' + topic)\n"
+        "print(sorted({m.split('.')[1] for m in sys.modules if m.startswith('theorylab.') "
+        "and m.split('.')[1] in TopicGroup.topics} - {topic}))\n"
+    )
+    for topic in TopicGroup.topics:
+        out = subprocess.run(
+            [sys.executable, "-c", code, topic], capture_output=True, text=True, check=True
+        )
+        others = set(eval(out.stdout))  # a printed list of names
+        assert others <= DEPENDS.get(topic, set()), (topic, others)
