@@ -214,6 +214,8 @@ class _Engine:
     def evaluate(self, fields: Sequence, points=None) -> list:
         """Stacked evaluations (one flat vector of length P·n per field)."""
         pts = self.points if points is None else points
+        if not fields:  # e.g. nothing kept yet when every generator vanishes at the points
+            return []
         if self.exact:
             return eval_poly_fields_exact(fields, pts)
         arr = np.asarray(pts)
