@@ -11,7 +11,10 @@ and a perturbed Fenchel-Young loss with its real Monte-Carlo value and gradient
   per-instance solvers and a process pool, the exact Gumbel-argmax softmax);
 - :class:`FenchelYoungLoss`: the loss;
 - :mod:`theorylab.perturbed.solvers`: argmax, top-k, ranks, sort, 8-neighbour grid shortest
-  paths (Warcraft maps), shortest paths on any graph, assignment, LPs (HiGHS).
+  paths (Warcraft maps), shortest paths on any graph, assignment, LPs (HiGHS);
+- :mod:`theorylab.perturbed.warcraft`: locally generated Warcraft-like maps
+  (:func:`warcraft_maps`, the shortest-path task of Vlastelica et al. 2020) and the small CNN
+  :class:`CostNet` that predicts their cell costs.
 
 Example::
 
@@ -24,18 +27,23 @@ Example::
     soft_ranks.sum(dim=0)[0].backward()
 """
 
-from theorylab.perturbed import solvers
+from theorylab.perturbed import solvers, warcraft
 from theorylab.perturbed.fenchel_young import FenchelYoungLoss
 from theorylab.perturbed.noise import EULER_GAMMA, Gumbel, Noise, Normal
 from theorylab.perturbed.optimizer import PerturbedOptimizer, perturbed
+from theorylab.perturbed.warcraft import CostNet, WarcraftMaps, warcraft_maps
 
 __all__ = [
     "EULER_GAMMA",
+    "CostNet",
     "FenchelYoungLoss",
     "Gumbel",
     "Noise",
     "Normal",
     "PerturbedOptimizer",
+    "WarcraftMaps",
     "perturbed",
     "solvers",
+    "warcraft",
+    "warcraft_maps",
 ]
