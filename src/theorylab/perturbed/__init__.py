@@ -14,7 +14,9 @@ and a perturbed Fenchel-Young loss with its real Monte-Carlo value and gradient
   paths (Warcraft maps), shortest paths on any graph, assignment, LPs (HiGHS);
 - :mod:`theorylab.perturbed.warcraft`: locally generated Warcraft-like maps
   (:func:`warcraft_maps`, the shortest-path task of Vlastelica et al. 2020) and the small CNN
-  :class:`CostNet` that predicts their cell costs.
+  :class:`CostNet` that predicts their cell costs;
+- :func:`demo_layer`: a built-in solver's layer timed and checked against the Gumbel-max
+  closed form (``theorylab perturbed demo``).
 
 Example::
 
@@ -28,6 +30,7 @@ Example::
 """
 
 from theorylab.perturbed import solvers, warcraft
+from theorylab.perturbed.demo import LayerDemo, demo_layer
 from theorylab.perturbed.fenchel_young import FenchelYoungLoss
 from theorylab.perturbed.noise import EULER_GAMMA, Gumbel, Noise, Normal
 from theorylab.perturbed.optimizer import PerturbedOptimizer, perturbed
@@ -38,10 +41,12 @@ __all__ = [
     "CostNet",
     "FenchelYoungLoss",
     "Gumbel",
+    "LayerDemo",
     "Noise",
     "Normal",
     "PerturbedOptimizer",
     "WarcraftMaps",
+    "demo_layer",
     "perturbed",
     "solvers",
     "warcraft",
