@@ -1,5 +1,5 @@
 """Benchmark: theorylab.perturbed against PyEPO 2.2.7's perturbed optimizers (DPO / PFY) on the
-developer reference's workloads (reference §4), in one process, torch single-threaded.
+workloads below, in one process, torch single-threaded.
 
 - A: perturbed argmax (one-hot), forward + backward of <y_eps(theta), w>; B = 128, d = 100,
   M = 100, sigma = 1, normal noise, leave-one-out control variate (PyEPO's default).
@@ -13,7 +13,7 @@ developer reference's workloads (reference §4), in one process, torch single-th
 PyEPO calls an ``optModel`` once per perturbed instance. Gurobi and OR-Tools are not installed
 here, so its models are small ``optModel`` subclasses: NumPy argmax and ranks; for shortest
 paths either a per-instance SciPy Dijkstra (the fastest per-instance solver) or a per-instance
-HiGHS LP (``scipy.optimize.linprog``; the LP route PyEPO uses, in place of the reference's
+HiGHS LP (``scipy.optimize.linprog``; the LP route PyEPO uses, in place of
 OR-Tools GLOP). Times are min wall over repeats (the machine is shared). Writes
 ``benchmarks/results/perturbed.json``.
 

@@ -47,7 +47,7 @@ def laws(
         0, help="degree of the polynomial-law search (0: 2, or 3 for momentum with tau > 0)"
     ),
     exact: bool = typer.Option(False, "--exact", help="exact rational arithmetic for the count"),
-    seed: int = typer.Option(0, help="seed of the generic points"),
+    seed: int = typer.Option(0, help="seed of the generic points (fixed, so reruns agree)"),
     as_json: bool = json_option(),
 ) -> None:
     """Count the conservation laws of a model's flow, print them in closed form, and say
@@ -66,9 +66,12 @@ def laws(
         mdl = C.models.attention(d, d_k, d_v)
     else:
         mdl = C.models.product(d)
-    fl = {"gradient": "gradient", "mirror": C.Mirror("entropy"), "momentum": C.Momentum(tau)}[
-        flow.value
-    ]
+    if flow is FlowName.momentum:
+        fl: str | C.Mirror | C.Momentum = C.Momentum(tau)
+    elif flow is FlowName.mirror:
+        fl = C.Mirror("entropy")
+    else:
+        fl = "gradient"
     console = Console(stderr=as_json)
     with console.status("counting laws (Lie-algebra algorithm)"):
         count = C.count_laws(mdl, fl, seed=seed, exact=exact)

@@ -11,8 +11,10 @@ gradient flows" (ICML 2024). For any model g(θ, x) = f(φ(θ), x):
 - :func:`monitor` / :func:`integrate_flow`: the laws along real PyTorch training runs.
 
 Models (:mod:`theorylab.conservation.models`): ``linear2``, ``deep_linear``, ``relu``,
-``attention``, ``product``, ``from_function``. Flows: ``"gradient"``, :class:`Momentum`,
-:class:`Mirror`.
+``attention``, ``product``, ``from_function``, ``random_architecture``. Flows:
+``"gradient"``, :class:`Momentum`, :class:`Mirror`. Results (:class:`LawCount`,
+:class:`Trajectory`, ...) are frozen and have ``to_dict()``; a stalled ODE integration
+raises :class:`FlowStalled` (a :class:`~theorylab.errors.ConvergenceError`).
 """
 
 from theorylab.conservation import models
@@ -26,13 +28,15 @@ from theorylab.conservation.models import (
     from_function,
     linear2,
     product,
+    random_architecture,
     relu,
 )
 from theorylab.conservation.monitor import LawMonitor, monitor
 from theorylab.conservation.polynomial import polynomial_laws
-from theorylab.conservation.trajectory import Trajectory, integrate_flow
+from theorylab.conservation.trajectory import FlowStalled, Trajectory, integrate_flow
 
 __all__ = [
+    "FlowStalled",
     "LawCount",
     "LawMonitor",
     "Mirror",
@@ -51,5 +55,6 @@ __all__ = [
     "monitor",
     "polynomial_laws",
     "product",
+    "random_architecture",
     "relu",
 ]

@@ -20,14 +20,16 @@ import torch
 from sympy import QQ
 from sympy.polys.rings import PolyRing, ring
 
+from theorylab._core.results import Result, jsonable
 from theorylab._core.validation import check_real
 from theorylab.conservation.fields import PolyField, TorchField, gradient_field
 from theorylab.conservation.models import Model
 
 
-@dataclass(frozen=True)
-class Mirror:
-    """A mirror (non-Euclidean) flow θ̇ = −M(θ)∇L(θ).
+@dataclass(frozen=True, slots=True)
+class Mirror(Result):
+    """A mirror (non-Euclidean) flow θ̇ = −M(θ)∇L(θ) (Marcotte, Gribonval, Peyré 2024,
+    Sec. 4).
 
     ``metric`` is ``"entropy"`` (M = diag(θ) on all coordinates, θ > 0), a boolean mask over
     θ (entropy on the True coordinates, Euclidean elsewhere, as for input-convex networks:
@@ -76,11 +78,16 @@ class Mirror:
             return f"mirror(entropy on {int(self.metric.sum())}/{self.metric.size} coords)"
         return "mirror(callable metric)"
 
+    def to_dict(self) -> dict[str, object]:
+        """``{"metric": "entropy" | [mask...] | "callable"}`` (a callable is not JSON)."""
+        return {"metric": "callable" if callable(self.metric) else jsonable(self.metric)}
 
-@dataclass(frozen=True)
-class Momentum:
+
+@dataclass(frozen=True, slots=True)
+class Momentum(Result):
     """Heavy-ball momentum θ̈ + τθ̇ = −∇L(θ) (τ >= 0), optionally with a mirror metric
-    (θ̈ + τθ̇ = −diag(τθ + θ̇)∇L on the mirrored coordinates)."""
+    (θ̈ + τθ̇ = −diag(τθ + θ̇)∇L on the mirrored coordinates); Marcotte, Gribonval,
+    Peyré 2024, Sec. 3 (and Sec. 4 with a mirror)."""
 
     tau: float = 0.0
     mirror: Mirror | None = None
@@ -147,18 +154,30 @@ def _state_names(model: Model, flow) -> tuple[str, ...]:
     return model.names
 
 
-def state_ring(model: Model, flow: Flow) -> PolyRing:
-    """The polynomial ring over Q of the flow's state variables."""
-    flow = as_flow(flow)
+def state_ring(model: Model, flow: str | Mirror | Momentum) -> PolyRing:
+    """The polynomial ring over Q of the flow's state variables (``flow`` normalized)."""
     R, *_ = ring(",".join(_state_names(model, flow)), QQ)
     return R
 
 
-def build_system(model: Model, flow: Flow = "gradient") -> FieldSystem:
-    """The generator fields of ``flow`` for ``model`` (see the module docstring)."""
+def check_model(model: object) -> Model:
+    """``model`` if it is a :class:`Model`, else a ``TypeError`` (the public edge)."""
     if not isinstance(model, Model):
         raise TypeError(f"model must be a theorylab.conservation Model; got {type(model).__name__}")
-    flow = as_flow(flow)
+    return model
+
+
+def build_system(model: Model, flow: Flow = "gradient") -> FieldSystem:
+    """The generator fields of ``flow`` for ``model``: ∇φ_i for the gradient flow
+    (Marcotte, Gribonval, Peyré 2023, Sec. 2), M(θ)∇φ_i for a mirror flow and the lifted
+    fields on (s, θ, v) for momentum (Marcotte, Gribonval, Peyré 2024, Sec. 3-4); see the
+    module docstring. The result lists the state names, the generators (exact polynomials
+    when possible, PyTorch fields otherwise) and the coordinates sampled positive."""
+    return system_of(check_model(model), as_flow(flow))
+
+
+def system_of(model: Model, flow: str | Mirror | Momentum) -> FieldSystem:
+    """:func:`build_system` for a checked model and a normalized flow (:func:`as_flow`)."""
     D = model.D
     names = _state_names(model, flow)
     mirror = (

@@ -17,7 +17,7 @@ from __future__ import annotations
 import sympy
 from sympy.polys.rings import PolyElement
 
-from theorylab.conservation.flows import Flow, Mirror, Momentum, as_flow, state_ring
+from theorylab.conservation.flows import Flow, Mirror, Momentum, as_flow, check_model, state_ring
 from theorylab.conservation.models import Model
 
 
@@ -30,9 +30,9 @@ def primitive(p: PolyElement) -> PolyElement:
     return -prim if (content < 0) != (den < 0) else prim
 
 
-def known_law_polys(model: Model, flow: Flow = "gradient") -> list[PolyElement]:
-    """The known laws as polynomials in the flow's state ring (see the module docstring)."""
-    flow = as_flow(flow)
+def known_law_polys(model: Model, flow: str | Mirror | Momentum) -> list[PolyElement]:
+    """The known laws as polynomials in the flow's state ring (see the module docstring);
+    ``flow`` normalized by :func:`~theorylab.conservation.flows.as_flow`."""
     R = state_ring(model, flow)
     D = model.D
     gens = R.gens
@@ -88,5 +88,8 @@ def known_laws(model: Model, flow: Flow = "gradient") -> list[sympy.Expr]:
     """The closed-form conservation laws of a built-in model under ``flow``, as sympy
     expressions in the state symbols (θ names, plus ``s`` and ``d<name>`` velocities for
     momentum). Biases are included. Empty for :func:`~theorylab.conservation.models.from_function`
-    models and callable metrics (no symmetry is known)."""
-    return [p.as_expr() for p in known_law_polys(model, flow)]
+    models and callable metrics (no symmetry is known).
+
+    The laws follow from the model's linear symmetries by the Noether-type recipe of the
+    module docstring (Marcotte, Gribonval, Peyré 2023, Sec. 4; 2024, Sec. 3-4)."""
+    return [p.as_expr() for p in known_law_polys(check_model(model), as_flow(flow))]

@@ -4,11 +4,12 @@ Marcotte, Gribonval, Peyré (NeurIPS 2023), Theorem 3.3 (Frobenius): if dim Lie(
 locally constant near θ0, the number of independent conservation laws near θ0 is
 N = D − dim Lie(W)(θ0), where W is spanned by the generator fields of the flow.
 
-The algorithm (developer reference, Sec. 2): fields are kept when they raise the rank of
-their *stacked evaluations at several generic points* (a function-space test, stricter than
-the authors' single-point test); round k brackets the fields kept in round k−1 with the kept
-generators; after every accepted field the trace rank at the first point is compared with
-D − n_known (n_known: rank of the known laws' gradients). Stopping rules, each reported:
+The algorithm (this library's variant of the authors' ``dim_trace_lie_algebra``): fields are
+kept when they raise the rank of their *stacked evaluations at several generic points* (a
+function-space test, stricter than the authors' single-point test); round k brackets the
+fields kept in round k−1 with the kept generators; after every accepted field the trace rank
+at the first point is compared with D − n_known (n_known: rank of the known laws'
+gradients). Stopping rules, each reported:
 
 - ``certified``: trace rank = D − n_known, so the known laws are complete (N = n_known);
 - ``full``: trace rank = D, so N = 0;
@@ -31,6 +32,7 @@ from fractions import Fraction
 import numpy as np
 import sympy
 
+from theorylab._core.results import Result
 from theorylab._core.rng import SeedLike, as_generator
 from theorylab._core.validation import check_int, check_real
 from theorylab.conservation.fields import (
@@ -39,14 +41,16 @@ from theorylab.conservation.fields import (
     eval_torch_fields,
     gradient_field,
 )
-from theorylab.conservation.flows import FieldSystem, Flow, as_flow, build_system
+from theorylab.conservation.flows import FieldSystem, Flow, as_flow, check_model, system_of
 from theorylab.conservation.known import known_law_polys
 from theorylab.conservation.models import Model
+from theorylab.errors import TheorylabWarning
 
 
-@dataclass(frozen=True)
-class LawCount:
-    """The result of :func:`count_laws`.
+@dataclass(frozen=True, slots=True)
+class LawCount(Result):
+    """The result of :func:`count_laws`: the number of independent conservation laws
+    N = D − dim Lie(W)(θ) (Marcotte, Gribonval, Peyré 2023, Thm 3.3).
 
     ``number``: independent laws near a generic point (N = state_dim − lie_dim; an upper
     bound when ``status == "heuristic"``); ``lower``/``upper``: the bracket on N;
@@ -210,6 +214,8 @@ class _Engine:
     def evaluate(self, fields: Sequence, points=None) -> list:
         """Stacked evaluations (one flat vector of length P·n per field)."""
         pts = self.points if points is None else points
+        if not fields:  # e.g. nothing kept yet when every generator vanishes at the points
+            return []
         if self.exact:
             return eval_poly_fields_exact(fields, pts)
         arr = np.asarray(pts)
@@ -297,7 +303,7 @@ def count_laws(
     model: Model,
     flow: Flow = "gradient",
     *,
-    seed: SeedLike = 0,
+    seed: SeedLike = None,
     n_points: int = 3,
     exact: bool = False,
     rtol: float = 1e-8,
@@ -313,6 +319,8 @@ def count_laws(
     flows as in Marcotte, Gribonval, Peyré (2024). The count always comes from the Lie-algebra
     algorithm (module docstring); known laws only certify it.
 
+    ``seed`` draws the ``n_points`` generic points; a count with status certified, full or
+    closed does not depend on it (random points are generic with probability one).
     ``patience``: stop (status ``heuristic``) when the trace rank has not grown for that many
     consecutive rounds without the algebra closing; the count is then an upper bound.
     ``max_seconds``: a time budget, checked after every bracket; when it runs
@@ -329,8 +337,10 @@ def count_laws(
     if max_seconds is not None:
         max_seconds = check_real(max_seconds, "max_seconds", min_value=0.0, strict_min=True)
     rtol = check_real(rtol, "rtol", min_value=0.0, strict_min=True)
-    flow = as_flow(flow)
-    system = build_system(model, flow)
+    if not isinstance(exact, bool):
+        raise TypeError(f"exact must be a bool; got {type(exact).__name__}")
+    model, flow = check_model(model), as_flow(flow)
+    system = system_of(model, flow)
     if exact and not system.polynomial:
         raise ValueError(
             "exact=True needs a polynomial model and an entropy/Euclidean metric "
@@ -390,7 +400,7 @@ def count_laws(
             warnings.warn(
                 f"trace rank differs across points ({[rank, *ranks]}): a non-generic point "
                 "was drawn; try another seed",
-                RuntimeWarning,
+                TheorylabWarning,
                 stacklevel=2,
             )
             rank = max(rank, *ranks)

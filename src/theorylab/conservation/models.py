@@ -20,7 +20,9 @@ import torch
 from sympy import QQ
 from sympy.polys.rings import PolyElement, PolyRing, ring
 
-from theorylab._core.validation import check_int, check_int_sequence
+from theorylab._core.results import SKIP, Result
+from theorylab._core.rng import SeedLike, as_generator, as_torch_generator
+from theorylab._core.validation import check_choice, check_int, check_int_sequence
 
 
 @dataclass(frozen=True)
@@ -41,22 +43,24 @@ class Symmetry:
         return bool(np.all(m.row[m.data != 0] == m.col[m.data != 0]))
 
 
-@dataclass(frozen=True, eq=False)
-class Model:
-    """A reparameterization φ: R^D -> R^d with its parameter layout.
+@dataclass(frozen=True, slots=True, eq=False)
+class Model(Result):
+    """A reparameterization φ: R^D -> R^d with its parameter layout, so that the model is
+    g(θ, x) = f(φ(θ), x) (Marcotte, Gribonval, Peyré 2023, Sec. 2).
 
     ``blocks`` maps each parameter block (``"U"``, ``"W1"``, ``"b1"``, ...) to its shape;
     θ is the concatenation of the row-major flattened blocks. ``phi`` holds φ as exact
     polynomials in ``ring`` (None for :func:`from_function`), ``phi_torch`` as a PyTorch
-    function of one θ of shape ``(D,)``.
+    function of one θ of shape ``(D,)``. ``to_dict()`` gives the name, layout and sizes
+    (φ itself, the ring and the symmetries are left out).
     """
 
     name: str
     blocks: dict[str, tuple[int, ...]]
-    phi_torch: Callable[[torch.Tensor], torch.Tensor]
-    ring: PolyRing | None = None
-    phi: tuple[PolyElement, ...] | None = None
-    symmetries: tuple[Symmetry, ...] = ()
+    phi_torch: Callable[[torch.Tensor], torch.Tensor] = field(metadata=SKIP)
+    ring: PolyRing | None = field(default=None, metadata=SKIP)
+    phi: tuple[PolyElement, ...] | None = field(default=None, metadata=SKIP)
+    symmetries: tuple[Symmetry, ...] = field(default=(), metadata=SKIP)
     out_dim: int = 0
     names: tuple[str, ...] = field(default=())
 
@@ -93,6 +97,10 @@ class Model:
             b: theta[..., s].reshape(*theta.shape[:-1], *self.blocks[b])
             for b, s in self.block_slices().items()
         }
+
+    def to_dict(self) -> dict[str, object]:
+        """Name, blocks, output dimension d, state names and D, JSON-ready."""
+        return {**Result.to_dict(self), "D": self.D}
 
     def __repr__(self) -> str:
         return f"Model({self.name}, D={self.D}, d={self.out_dim})"
@@ -362,16 +370,20 @@ def from_function(
     D: int,
     *,
     name: str = "from_function",
+    seed: SeedLike = None,
 ) -> Model:
-    """A model from any PyTorch reparameterization ``phi(θ) -> Tensor`` of one θ ``(D,)``.
+    """A model from any PyTorch reparameterization ``phi(θ) -> Tensor`` of one θ ``(D,)``
+    (Marcotte, Gribonval, Peyré 2023, Sec. 2: the laws depend on φ only).
 
     ``phi`` must be differentiable twice or more (brackets nest derivatives) and return a
-    finite tensor; it is checked at a random point. Laws are counted by autodiff brackets.
+    finite tensor; it is checked at a random point drawn from ``seed`` (entries in
+    U[0.5, 1.5]). Laws are counted by autodiff brackets.
     """
     D = check_int(D, "D", min_value=1)
     if not callable(phi):
         raise TypeError(f"phi must be a callable theta -> Tensor; got {type(phi).__name__}")
-    theta = torch.empty(D, dtype=torch.float64).uniform_(0.5, 1.5)
+    gen = as_torch_generator(seed)
+    theta = torch.empty(D, dtype=torch.float64).uniform_(0.5, 1.5, generator=gen)
     try:
         out = phi(theta)
     except Exception as exc:
@@ -398,3 +410,24 @@ def from_function(
     return Model(
         name, {"theta": (D,)}, flat, out_dim=d, names=tuple(f"theta_{i}" for i in range(D))
     )
+
+
+def random_architecture(
+    kind: str, widths: Sequence[int] = (2, 5), *, seed: SeedLike = None
+) -> Model:
+    """A random deep ``"linear"`` (:func:`deep_linear`) or ``"relu"`` (:func:`relu`) network:
+    depth 2 to 4, each width uniform in ``[widths[0], widths[1]]``, and for ReLU hidden biases
+    with probability 1/2. This is the random-architecture protocol of the authors' notebook
+    ``main.ipynb`` for Marcotte, Gribonval, Peyré 2023 (widths 2-5 for linear, 2-9 for ReLU).
+    """
+    kind = check_choice(kind, "kind", ("linear", "relu"))
+    bounds = check_int_sequence(widths, "widths", min_len=2)
+    if len(bounds) != 2 or bounds[0] > bounds[1]:
+        raise ValueError(f"widths must be (low, high) with 1 <= low <= high; got {widths!r}")
+    low, high = bounds
+    rng = as_generator(seed)
+    depth = int(rng.integers(2, 5))
+    dims = [int(w) for w in rng.integers(low, high + 1, size=depth + 1)]
+    if kind == "linear":
+        return deep_linear(dims)
+    return relu(dims, bias=bool(rng.random() < 0.5))

@@ -7,8 +7,9 @@ gradient-flow law (Marcotte, Gribonval, Peyré 2023, Sec. 4; Du, Hu, Lee 2018)
     h_kj = ‖W_{k+1}[:, j]‖² − ‖W_k[j]‖² − b_k[j]²,
 
 biases included (omitting b_k[j]² gives a quantity that is *not* conserved). Under gradient
-descent with step η the per-step change is exactly η²(‖g_out‖² − ‖g_in‖² − g_b²)
-(developer reference, Sec. 6.4), so drift measures how far training is from the flow.
+descent with step η the per-step change is exactly η²(‖g_out‖² − ‖g_in‖² − g_b²) (for a
+quadratic law h = θᵀAθ with ⟨Aθ, g⟩ = 0, h(θ − ηg) − h(θ) = η² gᵀAg), so drift measures
+how far training is from the flow.
 """
 
 from __future__ import annotations
@@ -96,10 +97,10 @@ def _chain(module: nn.Module) -> list[nn.Module]:
     return layers
 
 
-def _in_norms(layer: nn.Module) -> torch.Tensor:
+def _in_norms(layer: nn.Module, with_bias: bool) -> torch.Tensor:
     w = layer.weight
     out = (w**2).flatten(1).sum(1)
-    if layer.bias is not None:
+    if with_bias and layer.bias is not None:
         out = out + layer.bias**2
     return out
 
@@ -116,7 +117,9 @@ def _out_norms(layer: nn.Module, units: int) -> torch.Tensor:
 
 
 class LawMonitor:
-    """Records the balancedness laws of a chain network (see the module docstring).
+    """Records the balancedness laws h_kj = ‖W_{k+1}[:, j]‖² − ‖W_k[j]‖² − b_k[j]² of a chain
+    network (Marcotte, Gribonval, Peyré 2023, Sec. 4; Du, Hu, Lee 2018; see the module
+    docstring).
 
     Created by :func:`monitor`. ``values()`` evaluates the laws now; ``record()`` appends
     them to ``history`` (shape ``(records, laws)``); ``relative_drift()`` is
@@ -126,6 +129,10 @@ class LawMonitor:
     def __init__(self, module: nn.Module, optimizer: torch.optim.Optimizer | None = None):
         if not isinstance(module, nn.Module):
             raise TypeError(f"module must be a torch.nn.Module; got {type(module).__name__}")
+        if optimizer is not None and not isinstance(optimizer, torch.optim.Optimizer):
+            raise TypeError(
+                f"optimizer must be a torch.optim.Optimizer or None; got {type(optimizer).__name__}"
+            )
         layers = _chain(module)
         self.pairs = [_Pair(a, b) for a, b in zip(layers[:-1], layers[1:], strict=True)]
         self.labels = [
@@ -148,12 +155,17 @@ class LawMonitor:
         self.record()
 
     @torch.no_grad()
-    def values(self) -> torch.Tensor:
-        """The current value of every law, shape ``(laws,)``."""
+    def values(self, *, with_bias: bool = True) -> torch.Tensor:
+        """The current value of every law, shape ``(laws,)``.
+
+        ``with_bias=False`` drops the b_k[j]² terms: a negative control, *not* a law (the
+        quantity tracked by the authors' MLP notebook, which drifts along the flow)."""
+        if not isinstance(with_bias, bool):
+            raise TypeError(f"with_bias must be a bool; got {type(with_bias).__name__}")
         return (
             torch.cat(
                 [
-                    _out_norms(p.second, p.first.weight.shape[0]) - _in_norms(p.first)
+                    _out_norms(p.second, p.first.weight.shape[0]) - _in_norms(p.first, with_bias)
                     for p in self.pairs
                 ]
             )
@@ -163,12 +175,14 @@ class LawMonitor:
         )
 
     def record(self) -> torch.Tensor:
+        """Append the current values of the laws to ``history`` and return them."""
         vals = self.values()
         self._records.append(vals)
         return vals
 
     @property
     def history(self) -> torch.Tensor:
+        """The recorded values, shape ``(records, laws)``."""
         return torch.stack(self._records)
 
     def relative_drift(self) -> torch.Tensor:
@@ -177,6 +191,7 @@ class LawMonitor:
         return (h - h[0]).abs().amax(1) / max(self._scale, 1e-300)
 
     def remove(self) -> None:
+        """Detach the recording hook (``history`` is kept)."""
         self._handle.remove()
 
     def __enter__(self) -> LawMonitor:
@@ -187,9 +202,11 @@ class LawMonitor:
 
 
 def monitor(module: nn.Module, optimizer: torch.optim.Optimizer | None = None) -> LawMonitor:
-    """Track the balancedness laws of ``module`` during training.
+    """Track the balancedness laws of ``module`` during training (Marcotte, Gribonval,
+    Peyré 2023, Sec. 4: one law per hidden unit, biases included).
 
     Records once now, then before every forward pass of ``module`` or, if ``optimizer`` is
-    given, after every ``optimizer.step()``. Works for Linear/Conv ReLU chains with biases.
+    given, after every ``optimizer.step()``. Works for Linear/Conv ReLU chains with biases;
+    returns the :class:`LawMonitor` (also a context manager that removes its hook).
     """
     return LawMonitor(module, optimizer)

@@ -21,7 +21,7 @@ from sympy.polys.rings import PolyElement
 from theorylab._core.rng import SeedLike, as_generator
 from theorylab._core.validation import check_int
 from theorylab.conservation.fields import PolyField, eval_poly_fields, gradient_field
-from theorylab.conservation.flows import FieldSystem, Flow, as_flow, build_system
+from theorylab.conservation.flows import FieldSystem, Flow, as_flow, check_model, system_of
 from theorylab.conservation.known import primitive
 from theorylab.conservation.lie import _FloatSpan, generic_points
 from theorylab.conservation.models import Model
@@ -60,7 +60,7 @@ def _conserved(p: PolyElement, fields: tuple[PolyField, ...]) -> bool:
 
 
 def law_space(
-    system: FieldSystem, degree: int, *, homogeneous: bool = False, seed: SeedLike = 0
+    system: FieldSystem, degree: int, *, homogeneous: bool = False, seed: SeedLike = None
 ) -> list[PolyElement]:
     """A basis (over Q) of the polynomial laws of degree <= ``degree`` (or exactly
     ``degree`` if ``homogeneous``), each verified exactly. Constants are excluded."""
@@ -122,13 +122,15 @@ def polynomial_laws(
     degree: int = 2,
     flow: Flow = "gradient",
     *,
-    seed: SeedLike = 0,
+    seed: SeedLike = None,
     homogeneous: bool = False,
     independent: bool = True,
 ) -> list[sympy.Expr]:
     """Polynomial conservation laws of ``flow`` for ``model`` with exact rational (in fact
     integer, gcd 1) coefficients, each verified symbolically before it is returned.
 
+    ``seed`` draws the generic points that pick the independent generators and the
+    independent subset (the laws themselves are exact whatever the seed).
     ``degree``: the ansatz degree (no automatic bound: use 2 for linear/ReLU gradient flows,
     3 for momentum with τ ≠ 0, where laws carry the factor s = e^{τt}). ``independent``
     (default) returns a functionally independent subset, so its length is the number of
@@ -137,7 +139,7 @@ def polynomial_laws(
     Marcotte, Gribonval, Peyré (2023), Sec. 3.3; (2024) for momentum and mirror flows.
     """
     degree = check_int(degree, "degree", min_value=1)
-    system = build_system(model, as_flow(flow))
+    system = system_of(check_model(model), as_flow(flow))
     if not system.polynomial:
         raise ValueError(
             "polynomial_laws needs a polynomial model (a built-in builder) and an entropy or "

@@ -18,17 +18,25 @@ from scipy.integrate import solve_ivp
 from torch import nn
 from torch.nn.utils import parameters_to_vector, vector_to_parameters
 
+from theorylab._core.results import Result
 from theorylab._core.validation import check_int, check_real
+from theorylab.errors import ConvergenceError
 
 
-class FlowStalled(RuntimeError):
-    """The integrator made no progress (typically a flow sliding along a ReLU kink)."""
+class FlowStalled(ConvergenceError):
+    """The ODE solver made no progress: after ``max_evals`` gradient evaluations it had not
+    reached ``t_end``, typically because a ReLU flow slides along a kink (a Filippov
+    solution, not a classical one); this library's convention. A ``ConvergenceError``, hence
+    also a ``RuntimeError``."""
 
 
-@dataclass(frozen=True)
-class Trajectory:
-    """Times ``(T,)``, flat parameters ``(T, D)``, loss values ``(T,)`` of a flow, and the
-    velocities ``(T, D)`` for the heavy-ball flow (None for the gradient flow)."""
+@dataclass(frozen=True, slots=True)
+class Trajectory(Result):
+    """A flow integrated by :func:`integrate_flow`: times ``(T,)``, flat parameters
+    ``(T, D)`` (in the order of ``module.parameters()``), loss values ``(T,)``, the number of
+    right-hand-side evaluations ``nfev``, and the velocities ``(T, D)`` for the heavy-ball flow
+    (None for the gradient flow). The flows are those of Marcotte, Gribonval, Peyré 2023,
+    Sec. 2 (gradient) and 2024, Sec. 3 (heavy ball)."""
 
     times: np.ndarray
     params: np.ndarray
@@ -55,20 +63,27 @@ def integrate_flow(
 
     ReLU networks can reach a kink where the flow slides along it (a Filippov solution, not
     a classical one); the solver then shrinks its step forever. After ``max_evals`` gradient
-    evaluations a ``RuntimeError`` says so, instead of hanging.
+    evaluations :class:`FlowStalled` says so, instead of hanging; any other failure of the
+    solver is a :class:`~theorylab.errors.ConvergenceError` (both subclass ``RuntimeError``).
     ``module`` is left at the final point. The returned parameters are in the order of
-    ``module.parameters()`` (``torch.nn.utils.parameters_to_vector``).
+    ``module.parameters()`` (``torch.nn.utils.parameters_to_vector``). The flows are those
+    of Marcotte, Gribonval, Peyré 2023, Sec. 2 and 2024, Sec. 3; the solver is SciPy's DOP853.
     """
     if not isinstance(module, nn.Module):
         raise TypeError(f"module must be a torch.nn.Module; got {type(module).__name__}")
+    if not callable(loss):
+        raise TypeError(f"loss must be a callable module -> Tensor; got {type(loss).__name__}")
     t_end = check_real(t_end, "t_end", min_value=0.0, strict_min=True)
     n_eval = check_int(n_eval, "n_eval", min_value=2)
+    rtol = check_real(rtol, "rtol", min_value=0.0, strict_min=True)
+    atol = check_real(atol, "atol", min_value=0.0, strict_min=True)
+    max_evals = check_int(max_evals, "max_evals", min_value=1)
     params = list(module.parameters())
+    if not params:
+        raise ValueError("module has no parameters to integrate")
     theta0 = parameters_to_vector(params).detach().double().cpu().numpy()
     D = theta0.size
     dtype = params[0].dtype
-
-    max_evals = check_int(max_evals, "max_evals", min_value=1)
     evals = [0]
 
     def grad(theta: np.ndarray) -> tuple[np.ndarray, float]:
@@ -105,7 +120,7 @@ def integrate_flow(
     times = np.linspace(0.0, t_end, n_eval)
     sol = solve_ivp(rhs, (0.0, t_end), y0, method="DOP853", t_eval=times, rtol=rtol, atol=atol)
     if not sol.success:
-        raise RuntimeError(f"the ODE solver failed: {sol.message}")
+        raise ConvergenceError(f"the ODE solver failed: {sol.message}")
     thetas = sol.y[:D].T
     losses = np.array([grad(th)[1] for th in thetas])
     vector_to_parameters(torch.as_tensor(thetas[-1], dtype=dtype), params)

@@ -11,7 +11,12 @@ and a perturbed Fenchel-Young loss with its real Monte-Carlo value and gradient
   per-instance solvers and a process pool, the exact Gumbel-argmax softmax);
 - :class:`FenchelYoungLoss`: the loss;
 - :mod:`theorylab.perturbed.solvers`: argmax, top-k, ranks, sort, 8-neighbour grid shortest
-  paths (Warcraft maps), shortest paths on any graph, assignment, LPs (HiGHS).
+  paths (Warcraft maps), shortest paths on any graph, assignment, LPs (HiGHS);
+- :mod:`theorylab.perturbed.warcraft`: locally generated Warcraft-like maps
+  (:func:`warcraft_maps`, the shortest-path task of Vlastelica et al. 2020) and the small CNN
+  :class:`CostNet` that predicts their cell costs;
+- :func:`demo_layer`: a built-in solver's layer timed and checked against the Gumbel-max
+  closed form (``theorylab perturbed demo``).
 
 Example::
 
@@ -24,18 +29,26 @@ Example::
     soft_ranks.sum(dim=0)[0].backward()
 """
 
-from theorylab.perturbed import solvers
+from theorylab.perturbed import solvers, warcraft
+from theorylab.perturbed.demo import LayerDemo, demo_layer
 from theorylab.perturbed.fenchel_young import FenchelYoungLoss
 from theorylab.perturbed.noise import EULER_GAMMA, Gumbel, Noise, Normal
 from theorylab.perturbed.optimizer import PerturbedOptimizer, perturbed
+from theorylab.perturbed.warcraft import CostNet, WarcraftMaps, warcraft_maps
 
 __all__ = [
     "EULER_GAMMA",
+    "CostNet",
     "FenchelYoungLoss",
     "Gumbel",
+    "LayerDemo",
     "Noise",
     "Normal",
     "PerturbedOptimizer",
+    "WarcraftMaps",
+    "demo_layer",
     "perturbed",
     "solvers",
+    "warcraft",
+    "warcraft_maps",
 ]

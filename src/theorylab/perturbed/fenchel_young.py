@@ -34,7 +34,9 @@ from theorylab.perturbed.optimizer import PerturbedOptimizer, SolverFn
 
 
 class FenchelYoungLoss(torch.nn.Module):
-    """The perturbed Fenchel-Young loss ``loss(theta, y)`` (see the module docstring).
+    """The perturbed Fenchel-Young loss ``loss(theta, y)`` of Berthet, Blondel, Teboul, Cuturi,
+    Vert, Bach (2020), a Fenchel-Young loss in the sense of Blondel, Martins, Niculae (2020);
+    see the module docstring.
 
     Args:
         solver: as in :func:`~theorylab.perturbed.perturbed`.

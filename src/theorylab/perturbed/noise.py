@@ -16,6 +16,9 @@ from collections.abc import Callable
 
 import torch
 
+from theorylab._core.deprecation import renamed_kwargs
+from theorylab._core.rng import SeedLike, as_torch_generator
+
 EULER_GAMMA = 0.5772156649015329
 
 SampleFn = Callable[[tuple[int, ...], torch.Generator, torch.device, torch.dtype], torch.Tensor]
@@ -23,11 +26,13 @@ GradFn = Callable[[torch.Tensor], torch.Tensor]
 
 
 class Noise:
-    """A noise law: a sampler and the gradient of its log-density.
+    """A noise law ``mu(z) ∝ exp(-nu(z))``: a sampler and the gradient of its log-density
+    (the noise of the perturbed maximizer; Berthet, Blondel, Teboul, Cuturi, Vert, Bach 2020).
 
-    ``sample(shape, generator, device, dtype)`` returns i.i.d. draws of shape ``shape`` made with
-    ``generator`` on ``device``; ``grad_log_density(z)`` returns ``grad log mu(z)`` elementwise
-    (coordinates are independent). ``mean`` is ``E[Z]`` per coordinate (used to document the
+    The callable ``sample(shape, generator, device, dtype)`` returns i.i.d. draws of shape
+    ``shape`` made with the ``torch.Generator`` ``generator`` on ``device``;
+    ``grad_log_density(z)`` returns ``grad log mu(z)`` elementwise (coordinates are
+    independent). ``mean`` is ``E[Z]`` per coordinate (used to document the
     Fenchel-Young offset) and ``log_mgf(t)`` is ``log E[exp(t Z)]`` (used to centre the
     multiplicative perturbation so that ``E[theta_tilde] = theta``); leave it ``None`` when
     unknown, and the multiplicative perturbation is then ``theta * exp(sigma Z)``.
@@ -54,15 +59,22 @@ class Noise:
         self.mean = mean
         self._log_mgf = log_mgf
 
+    @renamed_kwargs(generator="seed")
     def sample(
         self,
         shape: tuple[int, ...],
-        generator: torch.Generator,
-        device: torch.device,
-        dtype: torch.dtype,
+        seed: SeedLike = None,
+        device: torch.device | str = "cpu",
+        dtype: torch.dtype | None = None,
     ) -> torch.Tensor:
-        """``shape`` i.i.d. draws on ``device`` from ``generator``."""
-        z = self._sample(tuple(shape), generator, device, dtype)
+        """``shape`` i.i.d. draws on ``device`` in ``dtype`` (default: torch's default dtype).
+
+        ``seed``: an int, None, a ``numpy.random.Generator`` or a ``torch.Generator`` (used as
+        is, so its state advances); ``generator=`` is its deprecated spelling."""
+        device = torch.device(device)
+        dtype = torch.get_default_dtype() if dtype is None else dtype
+        gen = as_torch_generator(seed, device=device)
+        z = self._sample(tuple(shape), gen, device, dtype)
         if not isinstance(z, torch.Tensor) or tuple(z.shape) != tuple(shape):
             got = tuple(z.shape) if isinstance(z, torch.Tensor) else type(z).__name__
             raise ValueError(f"noise {self.name!r}: sample returned {got}, expected {shape}")

@@ -167,7 +167,11 @@ class PerturbedOptimizer:
 
     # ------------------------------------------------------------------ randomness
     def generator(self, device: torch.device) -> torch.Generator:
-        """The generator that draws the noise on ``device`` (one per device, from ``seed``)."""
+        """The generator that draws the noise on ``device`` (one per device, from the ``seed``
+        given at construction; this library's convention)."""
+        return self._generator(device)
+
+    def _generator(self, device: torch.device) -> torch.Generator:
         if isinstance(self._seed, torch.Generator):
             if torch.device(self._seed.device).type != device.type:
                 raise ValueError(
@@ -205,8 +209,8 @@ class PerturbedOptimizer:
     def _noise(self, theta: torch.Tensor, noise_samples: torch.Tensor | None) -> torch.Tensor:
         shape = (self.n_samples, *theta.shape)
         if noise_samples is None:
-            gen = self.generator(theta.device)
-            return self.noise.sample(shape, gen, theta.device, theta.dtype)
+            gen = self._generator(theta.device)
+            return self.noise.sample(shape, seed=gen, device=theta.device, dtype=theta.dtype)
         if not isinstance(noise_samples, torch.Tensor) or tuple(noise_samples.shape) != shape:
             got = getattr(noise_samples, "shape", type(noise_samples).__name__)
             raise ValueError(f"noise_samples must be a tensor of shape {shape}; got {got}")

@@ -39,7 +39,8 @@ from theorylab._core.validation import check_choice, check_int
 
 
 class Solver:
-    """Base class of the built-in solvers: ``solver(theta)`` on any leading batch shape.
+    """Base class of the built-in solvers: ``solver(theta)`` on any leading batch shape
+    (this library's solver protocol).
 
     Subclasses implement ``_solve(theta)`` on a tensor of shape ``(N, *event)``. Solvers are
     picklable, so that ``perturbed(..., workers=k)`` can ship them to worker processes.
@@ -105,7 +106,7 @@ class Argmax(Solver):
 
 class TopK(Solver):
     """0/1 mask of the ``k`` largest entries: the argmax of ``<y, theta>`` over
-    ``{y in [0, 1]^d : sum y = k}``."""
+    ``{y in [0, 1]^d : sum y = k}`` (this library's solver, one ``torch.topk``)."""
 
     name = "top_k"
 
@@ -130,7 +131,8 @@ class TopK(Solver):
 
 
 def top_k(k: int) -> TopK:
-    """The solver ``theta -> 0/1 mask of the k largest entries`` (see :class:`TopK`)."""
+    """The solver ``theta -> 0/1 mask of the k largest entries`` (see :class:`TopK`;
+    this library)."""
     return TopK(k)
 
 
@@ -161,7 +163,8 @@ class Ranks(Solver):
 
 
 class Sort(Solver):
-    """The entries of ``theta`` in increasing order (NumPy's SIMD sort on CPU)."""
+    """The entries of ``theta`` in increasing order (this library's solver; NumPy's SIMD sort
+    on CPU)."""
 
     name = "sort"
 
@@ -441,7 +444,8 @@ def shortest_path(
     ``graph`` gives the edges, in the order of ``theta``'s last axis: an ``(E, 2)`` integer
     array of ``(u, v)`` pairs, a SciPy sparse matrix (its stored entries, row-major), or a
     ``networkx`` graph (``list(graph.edges())``, nodes labelled ``0..n-1``). With
-    ``directed=False`` each edge may be used both ways.
+    ``directed=False`` each edge may be used both ways. Solved by Dijkstra's algorithm
+    (Dijkstra 1959, SciPy's implementation); see :class:`ShortestPath`.
     """
     if sp.issparse(graph):
         coo = sp.coo_matrix(graph)
@@ -473,8 +477,9 @@ def shortest_path(
 
 class Assignment(Solver):
     """Permutation matrix of a maximum-weight assignment of the ``(n, m)`` score matrix
-    ``theta`` (SciPy's ``linear_sum_assignment``; ``n <= m`` gives each row one column), the
-    argmax of ``<Y, theta>`` over the Birkhoff polytope. Per instance, on the CPU."""
+    ``theta`` (SciPy's ``linear_sum_assignment``, after Crouse 2016; ``n <= m`` gives each row
+    one column), the argmax of ``<Y, theta>`` over the Birkhoff polytope. Per instance, on the
+    CPU."""
 
     event_dims = 2
     name = "assignment"
@@ -490,7 +495,8 @@ class Assignment(Solver):
 
 class LinearProgram(Solver):
     """A vertex of ``{x : A x <= b, A_eq x = b_eq, bounds}`` that maximises ``<theta, x>``,
-    by SciPy's HiGHS (``scipy.optimize.linprog``), one instance at a time. Build it with
+    by SciPy's HiGHS (Huangfu, Hall 2018; ``scipy.optimize.linprog``), one instance at a
+    time. Build it with
     :func:`lp`. It is picklable, so ``perturbed(..., workers=k)`` runs it in a process pool."""
 
     name = "lp"
@@ -552,7 +558,8 @@ def lp(
     bounds: Sequence[float | None] | Sequence[Sequence[float | None]] = (0, None),
 ) -> LinearProgram:
     """The solver ``theta -> argmax {<theta, x> : A x <= b, A_eq x = b_eq, bounds}``
-    (see :class:`LinearProgram`); ``A`` may be ``None`` when only equalities are given.
+    (see :class:`LinearProgram`: HiGHS, Huangfu, Hall 2018); ``A`` may be ``None`` when only
+    equalities are given.
     The polytope must be bounded in the directions ``theta`` takes."""
     A_, b_ = _matrix(A, "A", 2), _matrix(b, "b", 1)
     Aeq, beq = _matrix(A_eq, "A_eq", 2), _matrix(b_eq, "b_eq", 1)
