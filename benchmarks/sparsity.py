@@ -1,11 +1,11 @@
 """Benchmark: path-norms and path-magnitude scores (theorylab.sparsity).
 
-Target of the issue: ``path_norm`` on a ResNet-18-shaped network costs at most 3 forward
+Target: ``path_norm`` on a ResNet-18-shaped network costs at most 3 forward
 passes of the same network. The public toolkit (agonon/pathnorm-pytorch) is not on PyPI and
 needs torchvision, so it does not run here; we print the timings it published
-(developer reference §6, ``benchmark_summary.csv``, device not recorded) as reference
-numbers, and its random-init ResNet-18 path-norms (quickstart notebook) as orders of
-magnitude. Writes benchmarks/results/sparsity.json.
+(``benchmark_summary.csv`` of its ICML 2025 reproduction, Gonon et al. 2025; device not
+recorded) as reference numbers, and its random-init ResNet-18 path-norms (its quickstart
+notebook, unseeded) as orders of magnitude. Writes benchmarks/results/sparsity.json.
 
     python benchmarks/sparsity.py [--size 224] [--repeat 5] [--deep 152]
 """
@@ -24,7 +24,7 @@ from rich.table import Table
 
 from theorylab.sparsity import path_magnitude_scores, path_norm, path_norms, resnet
 
-# public toolkit (developer reference §5, §6) [repo-out]
+# published by the public toolkit agonon/pathnorm-pytorch (benchmark_summary.csv, quickstart)
 TOOLKIT_MS = {"forward bs1": 3.1, "magnitude": 1.9, "path-magnitude": 49.2}
 TOOLKIT_RANDOM_RESNET18 = {1: 6.31e30, 2: 516.12, 4: 0.16706}
 

@@ -8,7 +8,7 @@ from torch import nn
 
 
 def pn1() -> nn.Module:
-    """The reference's PN1: x in R^2 -> ReLU(Vx + b) -> u^T h + c."""
+    """A hand-computed case (PN1): x in R^2 -> ReLU(Vx + b) -> u^T h + c."""
     net = nn.Sequential(nn.Linear(2, 2), nn.ReLU(), nn.Linear(2, 1)).double()
     with torch.no_grad():
         net[0].weight.copy_(torch.tensor([[1.0, -2.0], [3.0, 0.5]]))

@@ -29,6 +29,23 @@ def test_unsupported_layers_are_named():
     assert unsupported_layers(pn1()) == []
 
 
+def test_unsupported_layer_error_is_the_one_of_theorylab_errors():
+    from theorylab import errors
+    from theorylab.sparsity import _graph
+
+    assert UnsupportedLayerError is errors.UnsupportedLayerError
+    assert _graph.UnsupportedLayerError is errors.UnsupportedLayerError  # old private path
+    net = nn.Sequential(nn.Linear(3, 4), nn.GELU(), nn.Linear(4, 4), nn.LayerNorm(4))
+    with pytest.raises(errors.TheorylabError) as info:
+        path_norm(net, (3,))
+    message = str(info.value)
+    assert message.startswith("unsupported layer(s) for path-norm computations:\n  - ")
+    assert "layer '1' (GELU) is not supported" in message
+    assert "layer '3' (LayerNorm) is not supported" in message
+    assert "\nSupported: Linear, Conv1d/Conv2d (zero padding)" in message
+    assert isinstance(info.value, ValueError)  # old `except ValueError` clauses still work
+
+
 def test_unsupported_functional_and_constant_ops():
     class Sig(nn.Module):
         def __init__(self):

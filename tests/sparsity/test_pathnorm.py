@@ -1,4 +1,4 @@
-"""path_norm against the reference's hand values and a brute-force path enumeration."""
+"""path_norm against hand-computed values and a brute-force path enumeration."""
 
 import copy
 import math

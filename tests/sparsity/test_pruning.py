@@ -1,4 +1,4 @@
-"""Path-magnitude scores (reference PN3, the multilinearity identity), pruning masks and
+"""Path-magnitude scores (hand-computed PN3, the multilinearity identity), pruning masks and
 the path-metric Lipschitz bound against brute-force path enumeration."""
 
 import copy

@@ -1,5 +1,7 @@
 """Rescaling invariance (exact, powers of two) and rebalancing (second algorithm: scipy)."""
 
+import json
+
 import numpy as np
 import pytest
 import torch
@@ -14,6 +16,7 @@ from theorylab.sparsity import (
     path_norm,
     random_rescaling,
     rebalance,
+    rebalance_info,
     rescale_neurons,
     resnet,
     sum_of_squares,
@@ -99,7 +102,8 @@ def test_basic_block_pn5_factors():
 @pytest.mark.parametrize("name, build, shape", CASES)
 def test_rebalance_preserves_function_and_lowers_weights(name, build, shape):
     net = random_rescaling(build(), seed=3)
-    bal, info = rebalance(net, return_info=True)
+    info = rebalance_info(net)
+    bal = info.model
     x = torch.randn(6, *shape, dtype=torch.float64, generator=torch.Generator().manual_seed(2))
     torch.testing.assert_close(bal(x), net(x), rtol=1e-10, atol=1e-10)
     assert info.after < info.before
@@ -135,3 +139,43 @@ def test_rescale_keeps_pruning_masks():
     assert torch.equal(res(x), net(x))
     assert torch.equal(res.conv3.weight_mask, net.conv3.weight_mask)
     assert not torch.equal(res.conv3.weight_orig, net.conv3.weight_orig)
+
+
+def test_rebalance_returns_a_module_and_rebalance_info_a_result():
+    net = random_rescaling(mlp([3, 5, 4, 2], 5), seed=1)
+    bal = rebalance(net)
+    assert isinstance(bal, nn.Module) and bal is not net
+    info = rebalance_info(net)
+    assert sum_of_squares(bal) == info.after == sum_of_squares(info.model)
+    assert info.before == sum_of_squares(net) and info.sweeps >= 1
+    assert info.max_log_factor < 100 * np.finfo(np.float64).eps
+    data = info.to_dict()
+    assert set(data) == {"sweeps", "max_log_factor", "before", "after"}  # not the model
+    json.dumps(data)
+    with pytest.raises(AttributeError):
+        info.after = 0.0  # frozen
+    same = rebalance_info(net, inplace=True)
+    assert same.model is net and sum_of_squares(net) == info.after
+
+
+def test_rebalance_return_info_is_deprecated_but_works():
+    net = random_rescaling(mlp([3, 5, 4, 2], 5), seed=1)
+    with pytest.warns(DeprecationWarning, match="rebalance_info"):
+        bal, info = rebalance(net, return_info=True)
+    assert isinstance(bal, nn.Module) and info.model is bal
+    assert sum_of_squares(bal) == info.after == rebalance_info(net).after
+    with pytest.warns(DeprecationWarning, match="return_info"):
+        plain = rebalance(net, return_info=False)
+    assert isinstance(plain, nn.Module) and sum_of_squares(plain) == info.after
+
+
+def test_neuron_groups_are_results():
+    groups = neuron_groups(randomized(Conv1dNet(), 0))
+    assert groups[0].to_dict() == {
+        "layer": "conv",
+        "size": 3,
+        "norms": ["bn"],
+        "consumers": [["head.2", 1]],
+    }
+    with pytest.raises(AttributeError):
+        groups[0].size = 4

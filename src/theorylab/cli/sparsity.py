@@ -1,5 +1,6 @@
-"""``theorylab sparsity pathnorm MODULE_PATH:FACTORY --input-shape 3 32 32 [--q 1 2 4] [--log]``:
-path-norms of any ReLU network built by a factory function (Gonon et al., ICLR 2024)."""
+"""``theorylab sparsity pathnorm MODULE_PATH:FACTORY --input-shape 3 32 32 [--q 1 2 4] [--log]
+[--json]``: path-norms of any ReLU network built by a factory function (Gonon et al., ICLR 2024).
+"""
 
 from __future__ import annotations
 
@@ -7,12 +8,12 @@ import math
 import time
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
 from theorylab.cli._common import json_option, load_factory, print_json
 
-app = typer.Typer(help="Path-norms and rescaling invariances of ReLU networks.", no_args_is_help=True)
+app = typer.Typer(
+    help="Path-norms and rescaling invariances of ReLU networks.", no_args_is_help=True
+)
 
 
 @app.command()
@@ -33,47 +34,52 @@ def pathnorm(
     import torch
 
     from theorylab.errors import UnsupportedLayerError
-    from theorylab.sparsity import neuron_groups, path_norms, unsupported_layers
+    from theorylab.sparsity import neuron_groups, path_norms
+    from theorylab.sparsity.pathnorm import check_input_shape, check_q
 
-    for i, s in enumerate(input_shape):
-        if s < 1:
-            raise ValueError(f"input_shape[{i}] must be >= 1; got {s}")
+    shape = check_input_shape(input_shape)
+    qs = [check_q(qi) for qi in q]
     torch.manual_seed(seed)
     factory = load_factory(target)
     model = factory() if callable(factory) and not isinstance(factory, torch.nn.Module) else factory
     if not isinstance(model, torch.nn.Module):
         raise TypeError(f"{target} did not give a torch.nn.Module")
     model.eval()
-    problems = unsupported_layers(model)
-    if problems:
-        raise UnsupportedLayerError(problems, what=type(model).__name__)
+    name = type(model).__name__
+    try:
+        groups = neuron_groups(model)  # traces the model: every unsupported layer, by name
+    except UnsupportedLayerError as exc:
+        raise UnsupportedLayerError(exc.problems, exc.supported, what=name) from exc
     n_params = sum(p.numel() for p in model.parameters())
-    groups = neuron_groups(model)
     rows = []
-    for qi in q:
+    for qi in qs:
         start = time.perf_counter()
         if log:
-            value_log = path_norms(model, input_shape, [qi], log=True)[0]
+            value_log = path_norms(model, shape, [qi], log=True)[0]
             value = math.exp(value_log) if value_log < 709 else math.inf
         else:
-            value = path_norms(model, input_shape, [qi])[0]
+            value = path_norms(model, shape, [qi])[0]
             value_log = math.log(value) if value > 0 else -math.inf
         rows.append((qi, value, value_log, time.perf_counter() - start))
     if as_json:
-        print_json(
+        return print_json(
             {
-                "model": type(model).__name__,
+                "model": name,
                 "parameters": n_params,
-                "input_shape": input_shape,
+                "rescalable_neurons": sum(g.size for g in groups),
+                "rescalable_layers": len(groups),
+                "input_shape": list(shape),
                 "path_norms": [{"q": a, "value": b, "log": c, "seconds": d} for a, b, c, d in rows],
             }
         )
-        return
+    from rich.console import Console
+    from rich.table import Table
+
     console = Console()
     console.print(
-        f"[bold]{type(model).__name__}[/]: {n_params:,} parameters, "
+        f"[bold]{name}[/]: {n_params:,} parameters, "
         f"{sum(g.size for g in groups):,} rescalable neurons in {len(groups)} layers, "
-        f"input shape {tuple(input_shape)}"
+        f"input shape {shape}"
     )
     table = Table("q", "path-norm", "log path-norm", "seconds")
     for qi, value, value_log, secs in rows:

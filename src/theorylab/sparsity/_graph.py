@@ -24,6 +24,8 @@ import torch
 import torch.nn.functional as F
 from torch import fx, nn
 
+from theorylab.errors import UnsupportedLayerError
+
 WEIGHT_TYPES = (nn.Linear, nn.Conv1d, nn.Conv2d)
 BN_TYPES = (nn.BatchNorm1d, nn.BatchNorm2d)
 _STRUCT_MODULES = (nn.Identity, nn.Flatten, nn.Dropout, nn.Dropout1d, nn.Dropout2d)
@@ -103,25 +105,16 @@ _POOL_FUNCS: dict[Any, tuple[type, tuple[str, ...]]] = {
     F.adaptive_max_pool1d: (nn.AdaptiveMaxPool1d, ("output_size", "return_indices")),
     F.adaptive_max_pool2d: (nn.AdaptiveMaxPool2d, ("output_size", "return_indices")),
 }
-_SUPPORTED = (
+SUPPORTED = (
     "Linear, Conv1d/Conv2d (zero padding), BatchNorm1d/2d with running statistics, ReLU, "
     "max/avg/adaptive pooling, flatten/view/reshape, dropout, identity, skip additions, "
     "concatenation, mean over spatial dimensions and multiplication by a constant"
 )
 
 
-class UnsupportedLayerError(ValueError):
-    """A layer or operation of the model is outside the ReLU DAG networks supported here.
-
-    ``problems`` lists one line per offending layer, each naming it."""
-
-    def __init__(self, problems: list[str]):
-        self.problems = list(problems)
-        super().__init__(
-            "unsupported layer(s) for path-norm computations:\n  - "
-            + "\n  - ".join(self.problems)
-            + f"\nSupported: {_SUPPORTED}."
-        )
+def unsupported(problems: list[str]) -> UnsupportedLayerError:
+    """The error for ``problems`` (one line per offending layer), with what is supported."""
+    return UnsupportedLayerError(problems, supported=SUPPORTED, what="path-norm computations")
 
 
 @dataclass
@@ -251,7 +244,7 @@ def trace(model: nn.Module) -> Traced:
     try:
         gm = fx.symbolic_trace(root)
     except Exception as exc:
-        raise UnsupportedLayerError(
+        raise unsupported(
             [f"the model could not be traced with torch.fx ({type(exc).__name__}: {exc})"]
         ) from exc
     ops, problems = [], []
@@ -267,7 +260,7 @@ def trace(model: nn.Module) -> Traced:
     if sum(op.kind == "input" for op in ops) != 1:
         problems.append("the model must take exactly one input tensor")
     if problems:
-        raise UnsupportedLayerError(problems)
+        raise unsupported(problems)
     traced = Traced(gm, ops, wrapped)
     if not wrapped:  # a wrapped leaf would be referenced by its own cache entry
         _CACHE[model] = (key, traced)
@@ -276,7 +269,9 @@ def trace(model: nn.Module) -> Traced:
 
 def unsupported_layers(model: nn.Module) -> list[str]:
     """The problems that keep ``model`` from path-norm computations, one line per layer
-    (empty when the model is supported)."""
+    naming it (empty when the model is supported): the support report the public toolkit of
+    Gonon, Brisebarre, Riccietti, Gribonval (ICLR 2024) also offers, here from this
+    library's ``torch.fx`` tracer."""
     try:
         trace(model)
     except UnsupportedLayerError as exc:

@@ -6,8 +6,9 @@ parameterization w = u ⊙ v, where weight decay on (u, v) is an ℓ1 penalty on
     min_{u ⊙ v = w} ‖u‖² + ‖v‖² = 2‖w‖₁     (coordinate-wise, u_i² + w_i²/u_i² ≥ 2|w_i|),
 
 so training (u, v) on (1/2n)‖y − A(u ⊙ v)‖² with weight decay α (penalty α/2·(‖u‖² + ‖v‖²))
-has the minimizers of the Lasso (1/2n)‖y − Aw‖² + α‖w‖₁ (Hoff 2017; Tibshirani 2021):
-the rescaling invariance (u_i, v_i) -> (λu_i, v_i/λ) turned into a blessing.
+has the minimizers of the Lasso (Tibshirani 1996) (1/2n)‖y − Aw‖² + α‖w‖₁ (Hoff 2017;
+Tibshirani 2021): the rescaling invariance (u_i, v_i) -> (λu_i, v_i/λ) turned into a
+blessing.
 """
 
 from __future__ import annotations
@@ -18,13 +19,15 @@ import numpy as np
 from scipy.optimize import minimize
 from sklearn.linear_model import Lasso, OrthogonalMatchingPursuit
 
+from theorylab._core.results import Result
 from theorylab._core.rng import SeedLike, as_generator
 from theorylab._core.validation import check_choice, check_finite, check_int, check_real
 
 
-@dataclass(frozen=True)
-class SensingProblem:
-    """y = A x + noise with a ``sparsity``-sparse x and a Gaussian A with unit-norm columns."""
+@dataclass(frozen=True, slots=True)
+class SensingProblem(Result):
+    """A compressed-sensing instance y = A x + noise (Candès, Romberg, Tao 2006; Donoho
+    2006): ``A`` (m, n) Gaussian with unit-norm columns, ``x`` (n,) sparse, ``y`` (m,)."""
 
     A: np.ndarray
     y: np.ndarray
@@ -32,6 +35,7 @@ class SensingProblem:
 
     @property
     def support(self) -> np.ndarray:
+        """Indices of the nonzero entries of ``x``."""
         return np.flatnonzero(self.x)
 
 
@@ -93,9 +97,10 @@ def sparse_recovery(
     return model.fit(A, y).coef_.copy()
 
 
-def hadamard_min_norm(w: np.ndarray, *, seed: SeedLike = 0) -> float:
+def hadamard_min_norm(w: np.ndarray, *, seed: SeedLike = None) -> float:
     """min ‖u‖² + ‖v‖² subject to u ⊙ v = w, solved numerically (SLSQP with the equality
-    constraint, from a random start); equals 2‖w‖₁ in theory."""
+    constraint, from a random start drawn from ``seed``); equals 2‖w‖₁ in theory (Hoff
+    2017, the Hadamard product parametrization of the Lasso penalty)."""
     w = np.asarray(w, dtype=float).reshape(-1)
     check_finite(w, "w")
     n = w.size
@@ -119,8 +124,12 @@ def hadamard_min_norm(w: np.ndarray, *, seed: SeedLike = 0) -> float:
     return float(res.x @ res.x)
 
 
-@dataclass(frozen=True)
-class HadamardFit:
+@dataclass(frozen=True, slots=True)
+class HadamardFit(Result):
+    """What :func:`hadamard_regression` returns (Hoff 2017): the product ``w = u ⊙ v``
+    (n,), the factors ``u`` and ``v`` (n,), and ``objective``, the Lasso objective of
+    u ⊙ v every 100 steps."""
+
     w: np.ndarray
     u: np.ndarray
     v: np.ndarray
@@ -140,7 +149,7 @@ def hadamard_regression(
     """Train w = u ⊙ v on (1/2m)‖y − A(u ⊙ v)‖² by full-batch gradient descent with
     weight decay ``alpha`` (the update of ``torch.optim.SGD(weight_decay=alpha)``, in
     NumPy), from a small random start. The limit is a Lasso solution with penalty
-    ``alpha`` (see the module docstring). ``lr`` defaults to
+    ``alpha`` (Hoff 2017; see the module docstring). ``lr`` defaults to
     1/(‖A‖₂²/m · (1 + ‖y‖∞) + alpha). ``objective`` records the Lasso objective of u ⊙ v
     every 100 steps."""
     A, y = _check_system(A, y)
@@ -167,7 +176,8 @@ def hadamard_regression(
 
 
 def support(w: np.ndarray, *, rtol: float = 1e-4) -> np.ndarray:
-    """Indices of the entries of ``w`` above ``rtol`` times its largest magnitude."""
+    """Indices of the entries of ``w`` above ``rtol`` times its largest magnitude: the
+    numerical support used by this library."""
     w = np.abs(np.asarray(w, dtype=float).reshape(-1))
     top = w.max() if w.size else 0.0
     return np.flatnonzero(w > rtol * top) if top > 0 else np.zeros(0, dtype=int)

@@ -24,7 +24,7 @@ import torch.nn.functional as F
 from torch import fx, nn
 
 from theorylab._core.validation import check_int
-from theorylab.sparsity._graph import Op, UnsupportedLayerError, signed_parameters, trace
+from theorylab.sparsity._graph import Op, signed_parameters, trace, unsupported
 from theorylab.sparsity.pathnorm import check_input_shape
 
 _DT = torch.float64
@@ -206,7 +206,7 @@ def _step(op: Op, env: dict, input_shape: tuple[int, ...]) -> Any:
         src = _index_map(lambda *ts: torch.cat(ts, *pa[1:], **pk), *[p.probe for p in parts])
         pool = [path for p in parts for path in p.paths]
         return _Neurons(out_probe, [pool[i] for i in src])
-    raise UnsupportedLayerError([f"operation {op.node.name!r} ({op.label})"])  # pragma: no cover
+    raise unsupported([f"operation {op.node.name!r} ({op.label})"])  # pragma: no cover
 
 
 def _default_shape(ops: list[Op]) -> tuple[int, ...]:
@@ -222,7 +222,9 @@ def path_lifting(
     *,
     max_paths: int = 1_000_000,
 ) -> torch.Tensor:
-    """The path-lifting Φ(θ): one coordinate per path of the network, enumerated.
+    """The path-lifting Φ(θ): one coordinate per path of the network, enumerated
+    (Neyshabur, Tomioka, Srebro, COLT 2015; Gonon, Brisebarre, Riccietti, Gribonval,
+    ICLR 2024).
 
     Coordinates of paths that start at an input are the products of the weights along them;
     paths that start at the bias b_j of a neuron have coordinate b_j times the weights after

@@ -28,7 +28,7 @@ import torch.nn.functional as F
 from torch import fx, nn
 
 from theorylab._core.validation import check_int_sequence, check_real
-from theorylab.sparsity._graph import Op, Traced, signed_parameters, trace
+from theorylab.sparsity._graph import Op, Traced, signed_parameters, trace, unsupported
 
 LN2 = math.log(2.0)
 
@@ -170,9 +170,7 @@ def _scaled_args(node: fx.Node, env: dict[fx.Node, Any]) -> tuple[tuple, dict]:
 
 
 def _fail(op: Op, msg: str) -> None:
-    from theorylab.sparsity._graph import UnsupportedLayerError
-
-    raise UnsupportedLayerError([f"operation {op.node.name!r} ({op.label}): {msg}"])
+    raise unsupported([f"operation {op.node.name!r} ({op.label}): {msg}"])
 
 
 def _run_op(op: Op, env: dict, q: float, log: bool, mags: Magnitudes, x0: torch.Tensor) -> Any:
@@ -365,7 +363,9 @@ def path_norms(
     log: bool = False,
     dtype: torch.dtype = torch.float64,
 ) -> list[float]:
-    """:func:`path_norm` for several exponents (one forward pass each, one trace)."""
+    """:func:`path_norm` for several exponents ``qs`` (one forward pass each, one trace;
+    Gonon, Brisebarre, Riccietti, Gribonval, ICLR 2024, Thm. A.1): a list of floats in the
+    order of ``qs``."""
     shape = check_input_shape(input_shape)
     if isinstance(qs, (str, bytes)) or not isinstance(qs, Iterable):
         raise TypeError(f"qs must be a non-empty sequence of exponents; got {qs!r}")

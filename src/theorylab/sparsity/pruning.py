@@ -90,7 +90,9 @@ def prune(
     ``amount`` in [0, 1): the fraction of weights removed, smallest scores first.
     ``criterion``: ``"magnitude"`` (|θ_i|), ``"path-magnitude"`` (rescaling-invariant,
     :func:`path_magnitude_scores`; needs ``input_shape``) or ``"random"`` (uniform scores
-    from ``seed``). Returns the masks, keyed by module path."""
+    from ``seed``). Magnitude pruning is that of Han, Pool, Tran, Dally (NeurIPS 2015);
+    path-magnitude pruning that of Gonon, Brisebarre, Riccietti, Gribonval (ICML 2025).
+    Returns the masks, keyed by module path."""
     if not isinstance(model, nn.Module):
         raise TypeError(f"model must be a torch.nn.Module; got {type(model).__name__}")
     amount = check_real(amount, "amount", min_value=0.0)

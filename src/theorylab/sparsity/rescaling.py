@@ -2,8 +2,9 @@
 
 A hidden neuron j with a positively homogeneous activation (ReLU, or identity through
 pooling/BatchNorm) can have its incoming weights and bias multiplied by λ > 0 and its
-outgoing weights divided by λ without changing the network function (Neyshabur et al.
-2015; Gribonval, "Frugality in machine learning", Sec. on rescaling invariances). In a CNN
+outgoing weights divided by λ without changing the network function (Neyshabur,
+Salakhutdinov, Srebro, NeurIPS 2015; the "curses and blessings" of rescaling invariances
+in Gribonval's talk "Frugality in machine learning: sparsity, a value for the future?"). In a CNN
 the neuron is an output channel. Frozen BatchNorm after the layer follows the channel:
 its running mean and shift β are multiplied by λ too, since BN(λy; λμ, λβ) = λ·BN(y; μ, β)
 (Gonon et al., ICML 2025, code of ``random_rescale_resnet18``).
@@ -20,13 +21,15 @@ from __future__ import annotations
 
 import copy
 import math
+import warnings
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import torch
 from torch import fx, nn
 
+from theorylab._core.results import SKIP, Result
 from theorylab._core.rng import SeedLike, as_generator
 from theorylab._core.validation import check_int, check_real
 from theorylab.sparsity._graph import BN_TYPES, Traced, effective_weight, trace
@@ -34,9 +37,10 @@ from theorylab.sparsity._graph import BN_TYPES, Traced, effective_weight, trace
 _PASS_KINDS = ("relu", "identity", "maxpool", "avgpool", "adaptive_avg", "adaptive_max")
 
 
-@dataclass(frozen=True)
-class NeuronGroup:
-    """The rescalable neurons (channels) of one layer.
+@dataclass(frozen=True, slots=True)
+class NeuronGroup(Result):
+    """The rescalable neurons (channels) of one layer, each with the rescaling symmetry of
+    Neyshabur, Salakhutdinov, Srebro (NeurIPS 2015).
 
     ``layer``: module path of the Linear/Conv layer that produces them; ``size``: number of
     neurons; ``norms``: BatchNorm modules on the way (their running mean and β follow);
@@ -142,7 +146,9 @@ def _group(traced: Traced, op, uses: dict[str, int]) -> NeuronGroup | None:
 
 def neuron_groups(model: nn.Module) -> list[NeuronGroup]:
     """The rescalable neuron groups of ``model`` (one per layer whose outputs can be
-    rescaled, see the module docstring), in forward order."""
+    rescaled, see the module docstring), in forward order: the neuron-wise rescaling
+    symmetries of Neyshabur, Salakhutdinov, Srebro (NeurIPS 2015), with frozen BatchNorm
+    following its channel as in Gonon et al. (ICML 2025)."""
     traced = trace(model)
     uses: dict[str, int] = {}
     for op in traced.ops:
@@ -210,7 +216,8 @@ def rescale_neurons(
 ) -> nn.Module:
     """Apply the neuron-wise rescaling ``factors`` (layer path -> one positive factor per
     neuron of that layer, see :func:`neuron_groups`); the function is unchanged (exactly so
-    for powers of two). Returns the rescaled model (a deep copy unless ``inplace``)."""
+    for powers of two; Neyshabur, Salakhutdinov, Srebro, NeurIPS 2015). Returns the
+    rescaled model (a deep copy unless ``inplace``)."""
     if not isinstance(model, nn.Module):
         raise TypeError(f"model must be a torch.nn.Module; got {type(model).__name__}")
     if not isinstance(factors, Mapping):
@@ -267,7 +274,8 @@ def random_rescaling(
 
 def sum_of_squares(model: nn.Module) -> float:
     """Σ of squared parameters that neuron rescalings change: Linear/Conv weights (masks
-    applied) and biases, and BatchNorm shifts β (γ is invariant)."""
+    applied) and biases, and BatchNorm shifts β (γ is invariant); the weight-decay
+    objective that :func:`rebalance` minimizes (this library)."""
     total = 0.0
     for m in model.modules():
         if isinstance(m, (nn.Linear, nn.Conv1d, nn.Conv2d)):
@@ -298,33 +306,38 @@ def _masses(model: nn.Module, g: NeuronGroup) -> tuple[torch.Tensor, torch.Tenso
     return a, b
 
 
-@dataclass(frozen=True)
-class RebalanceInfo:
+@dataclass(frozen=True, slots=True)
+class RebalanceInfo(Result):
+    """What :func:`rebalance_info` returns (this library): ``sweeps`` over the layers,
+    ``max_log_factor`` (the largest |log λ| of the last sweep), :func:`sum_of_squares`
+    ``before`` and ``after``, and the rebalanced ``model`` (left out of ``to_dict()``)."""
+
     sweeps: int
     max_log_factor: float
     before: float
     after: float
+    model: nn.Module | None = field(default=None, repr=False, compare=False, metadata=SKIP)
 
 
-def rebalance(
+def rebalance_info(
     model: nn.Module,
     *,
     inplace: bool = False,
     tol: float | None = None,
     max_sweeps: int = 10_000,
-    return_info: bool = False,
-) -> nn.Module | tuple[nn.Module, RebalanceInfo]:
-    """The function-preserving neuron rescaling that minimizes :func:`sum_of_squares`.
+) -> RebalanceInfo:
+    """The function-preserving neuron rescaling that minimizes :func:`sum_of_squares`,
+    with what it did (this library's construction; at the optimum every neuron is balanced,
+    the conservation law of Du, Hu, Lee, NeurIPS 2018, set to 0).
 
     The objective Σ_j (λ_j² A_j + B_j/λ_j²) over the rescalable neurons is convex in log λ
     (a sum of exponentials of linear forms); exact minimization over one neuron gives
     λ_j = (B_j/A_j)^{1/4}, i.e. equal incoming mass A_j (weights, bias, BN shift) and
-    outgoing mass B_j (the balancedness law of gradient flow set to 0). Neurons of one
-    layer do not interact, so each sweep updates a layer at once; sweeps repeat until the
-    largest |log λ| < ``tol`` (block-coordinate descent on a smooth convex function;
-    default: 100 machine epsilons of the weights' dtype).
-    Neurons with zero incoming or outgoing mass are left as they are. Returns the model
-    (a deep copy unless ``inplace``), and a :class:`RebalanceInfo` if ``return_info``.
+    outgoing mass B_j. Neurons of one layer do not interact, so each sweep updates a layer
+    at once; sweeps repeat until the largest |log λ| < ``tol`` (block-coordinate descent on
+    a smooth convex function; default: 100 machine epsilons of the weights' dtype).
+    Neurons with zero incoming or outgoing mass are left as they are. The rebalanced model
+    (a deep copy unless ``inplace``) is ``.model`` of the returned :class:`RebalanceInfo`.
     """
     if tol is None:
         p = next(iter(model.parameters()), None)
@@ -348,5 +361,30 @@ def rebalance(
                 _apply(out, g, lam)
             if biggest < tol:
                 break
-    info = RebalanceInfo(sweeps, biggest, before, sum_of_squares(out))
-    return (out, info) if return_info else out
+    return RebalanceInfo(sweeps, biggest, before, sum_of_squares(out), out)
+
+
+def rebalance(
+    model: nn.Module,
+    *,
+    inplace: bool = False,
+    tol: float | None = None,
+    max_sweeps: int = 10_000,
+    return_info: bool | None = None,
+) -> nn.Module:
+    """The rebalanced model: :func:`rebalance_info` without the report (this library's
+    construction; see there for the method and the arguments).
+
+    ``return_info`` is deprecated: ``return_info=True`` still returns ``(model, info)``
+    with a ``DeprecationWarning``; call :func:`rebalance_info` instead.
+    """
+    info = rebalance_info(model, inplace=inplace, tol=tol, max_sweeps=max_sweeps)
+    if return_info is None:
+        return info.model
+    warnings.warn(
+        "rebalance(): return_info= is deprecated; use rebalance_info(model), whose .model is "
+        "the rebalanced model",
+        DeprecationWarning,
+        stacklevel=2,
+    )
+    return (info.model, info) if return_info else info.model

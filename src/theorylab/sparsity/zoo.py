@@ -1,5 +1,5 @@
-"""Networks for the sparsity topic: torchvision-shaped ResNets (no torchvision needed) and
-the small CNN of the ``rescaling-invariance`` study.
+"""Networks and data for the sparsity topic: torchvision-shaped ResNets (no torchvision
+needed), and the small CNN and the digits split of the ``rescaling-invariance`` study.
 
 ``resnet(depth)`` follows He, Zhang, Ren, Sun (CVPR 2016) and torchvision's layout
 (BasicBlock for depths 18/34, Bottleneck for 50/101/152; 7x7 stem, 3x3 max-pool, adaptive
@@ -9,11 +9,17 @@ average pool, Linear head), so path-norms are comparable with the public toolkit
 
 from __future__ import annotations
 
+import contextlib
+import numbers
+from collections.abc import Iterator
+
+import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from theorylab._core.validation import check_choice, check_int
+from theorylab._core.rng import SeedLike, as_generator, as_torch_generator
+from theorylab._core.validation import check_int, check_real
 
 _LAYOUT = {
     18: ("basic", (2, 2, 2, 2)),
@@ -22,6 +28,23 @@ _LAYOUT = {
     101: ("bottleneck", (3, 4, 23, 3)),
     152: ("bottleneck", (3, 8, 36, 3)),
 }
+
+
+@contextlib.contextmanager
+def _init_seed(seed: SeedLike) -> Iterator[None]:
+    """PyTorch's default layer initialization drawn from ``seed``: the global CPU generator
+    is seeded with it (an int seed gives the weights of ``torch.manual_seed(seed)``) and
+    restored afterwards; ``None`` draws from the global generator as it stands."""
+    if seed is None:
+        yield
+        return
+    if isinstance(seed, torch.Generator):
+        value = int(torch.randint(0, 2**62, (1,), generator=seed))
+    else:
+        value = as_torch_generator(seed).initial_seed()
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(value)
+        yield
 
 
 class BasicBlock(nn.Module):
@@ -103,21 +126,27 @@ class ResNet(nn.Module):
 
 
 def resnet(
-    depth: int = 18, *, num_classes: int = 1000, width: int = 64, in_channels: int = 3
+    depth: int = 18,
+    *,
+    num_classes: int = 1000,
+    width: int = 64,
+    in_channels: int = 3,
+    seed: SeedLike = None,
 ) -> ResNet:
-    """A ResNet-``depth`` (18, 34, 50, 101 or 152) shaped like torchvision's, randomly
-    initialized (Kaiming normal convolutions, BatchNorm γ = 1, β = 0), in train mode."""
+    """A ResNet-``depth`` (18, 34, 50, 101 or 152) of He, Zhang, Ren, Sun (CVPR 2016),
+    shaped like torchvision's, randomly initialized from ``seed`` (Kaiming normal
+    convolutions, BatchNorm γ = 1, β = 0), in train mode."""
     depth = check_int(depth, "depth")
     if depth not in _LAYOUT:
         raise ValueError(f"depth must be one of {sorted(_LAYOUT)}; got {depth}")
     block, counts = _LAYOUT[depth]
-    return ResNet(
-        block,
-        counts,
+    args = (
         check_int(num_classes, "num_classes", min_value=1),
         check_int(width, "width", min_value=1),
         check_int(in_channels, "in_channels", min_value=1),
     )
+    with _init_seed(seed):
+        return ResNet(block, counts, *args)
 
 
 def digits_cnn(
@@ -125,15 +154,20 @@ def digits_cnn(
     hidden: int = 32,
     *,
     batchnorm: bool = True,
-    seed: int | None = None,
+    seed: SeedLike = None,
 ) -> nn.Sequential:
-    """The small ReLU CNN of the study, for 1x8x8 images (scikit-learn's digits):
-    Conv-BN-ReLU-MaxPool, Conv-ReLU-MaxPool, Flatten, Linear-ReLU, Linear(10)."""
+    """The small ReLU CNN of the ``rescaling-invariance`` study (this library), for 1x8x8
+    images (scikit-learn's digits): Conv-BN-ReLU-MaxPool, Conv-ReLU-MaxPool, Flatten,
+    Linear-ReLU, Linear(10), with PyTorch's default initialization drawn from ``seed``."""
     c1, c2 = (check_int(c, "channels", min_value=1) for c in channels)
     hidden = check_int(hidden, "hidden", min_value=1)
-    check_choice(str(bool(batchnorm)), "batchnorm", ["True", "False"])
-    if seed is not None:
-        torch.manual_seed(check_int(seed, "seed", min_value=0))
+    if not isinstance(batchnorm, (bool, np.bool_)):
+        raise TypeError(f"batchnorm must be a bool; got {type(batchnorm).__name__}")
+    with _init_seed(seed):
+        return _digits_layers(c1, c2, hidden, bool(batchnorm))
+
+
+def _digits_layers(c1: int, c2: int, hidden: int, batchnorm: bool) -> nn.Sequential:
     return nn.Sequential(
         nn.Conv2d(1, c1, 3, padding=1),
         nn.BatchNorm2d(c1) if batchnorm else nn.Identity(),
@@ -147,3 +181,26 @@ def digits_cnn(
         nn.ReLU(),
         nn.Linear(hidden, 10),
     )
+
+
+def digits_split(
+    *, test_size: float = 0.3, seed: SeedLike = None
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+    """scikit-learn's 8x8 digits (1,797 images, 10 classes, pixels scaled to [0, 1]) split
+    into ``(X_train, y_train, X_test, y_test)``, stratified by class, the split drawn from
+    ``seed`` (an int seed is scikit-learn's ``random_state``): images as float32 tensors of
+    shape (n, 1, 8, 8), labels as int64 tensors (n,); the data of this library's
+    ``rescaling-invariance`` study."""
+    from sklearn.datasets import load_digits
+    from sklearn.model_selection import train_test_split
+
+    test_size = check_real(test_size, "test_size", min_value=0.0, strict_min=True)
+    if test_size >= 1.0:
+        raise ValueError(f"test_size must be in (0, 1); got {test_size}")
+    rng = as_generator(seed)  # checks seed
+    state = int(seed) if isinstance(seed, numbers.Integral) else int(rng.integers(0, 2**31 - 1))
+    X, y = load_digits(return_X_y=True)
+    X = (X / 16.0).astype(np.float32).reshape(-1, 1, 8, 8)
+    Xtr, Xte, ytr, yte = train_test_split(X, y, test_size=test_size, random_state=state, stratify=y)
+    t = torch.from_numpy
+    return t(Xtr), t(ytr), t(Xte), t(yte)

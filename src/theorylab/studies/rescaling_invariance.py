@@ -15,41 +15,43 @@ from __future__ import annotations
 
 import copy
 import math
+import warnings
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
-from sklearn.datasets import load_digits
-from sklearn.model_selection import train_test_split
 from torch import nn
 
 from theorylab._core import parallel
 from theorylab._core.rng import as_generator
 from theorylab.sparsity import (
+    CRITERIA,
     digits_cnn,
+    digits_split,
     hadamard_min_norm,
     hadamard_regression,
     path_norms,
     prune,
     random_rescaling,
     rebalance,
+    rebalance_info,
     resnet,
     sensing_problem,
     sparse_recovery,
     sum_of_squares,
     support,
 )
-from theorylab.studies.base import Claim, StudyResult, Table
+from theorylab.studies.base import Claim, Section, Study, Table
 
-NAME = "rescaling-invariance"
-TITLE = "Rescaling invariance, path-norms and invariance-aware pruning of ReLU networks"
-CITATION = (
-    "Gribonval, 'Frugality in machine learning: sparsity, a value for the future?'; "
-    "Gonon, Brisebarre, Riccietti, Gribonval, ICLR 2024 and ICML 2025"
-)
-CRITERIA = ("magnitude", "path-magnitude", "random")
 SHAPE = (1, 8, 8)
+# the papers the claims cite
+TOOLKIT = "Gonon, Brisebarre, Riccietti, Gribonval, ICLR 2024"
+PATH_METRICS = "Gonon, Brisebarre, Riccietti, Gribonval, ICML 2025"
+PATH_SGD = "Neyshabur, Salakhutdinov, Srebro, NeurIPS 2015"
+HADAMARD = "Hoff 2017 (Hadamard product parametrization of the Lasso)"
+OURS = "this library's measurement"
 
 
 @dataclass(frozen=True)
@@ -94,14 +96,6 @@ class Config:
         )
 
 
-def _data(seed: int):
-    X, y = load_digits(return_X_y=True)
-    X = (X / 16.0).astype(np.float32).reshape(-1, *SHAPE)
-    Xtr, Xte, ytr, yte = train_test_split(X, y, test_size=0.3, random_state=seed, stratify=y)
-    t = torch.from_numpy
-    return t(Xtr), t(ytr), t(Xte), t(yte)
-
-
 @torch.no_grad()
 def _accuracy(model: nn.Module, X: torch.Tensor, y: torch.Tensor) -> float:
     model.eval()
@@ -110,8 +104,7 @@ def _accuracy(model: nn.Module, X: torch.Tensor, y: torch.Tensor) -> float:
 
 def _train(cfg: Config, data):
     Xtr, ytr, Xte, yte = data
-    torch.manual_seed(cfg.seed)
-    model = digits_cnn(cfg.channels, cfg.hidden)
+    model = digits_cnn(cfg.channels, cfg.hidden, seed=cfg.seed)
     opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
     gen = torch.Generator().manual_seed(cfg.seed)
     history = []
@@ -167,24 +160,24 @@ def _invariance_section(cfg: Config, model: nn.Module, rescaled: nn.Module, data
             "set; powers of two make it bit-exact)",
             gap,
             0.0,
-            source="Gribonval, frugality paper; Gonon et al. 2025, random_rescale_resnet18",
+            source=f"{PATH_SGD}; power-of-two factors as in {PATH_METRICS}, random rescaling",
         ),
         Claim.at_most(
             "Path-norms are invariant under neuron-wise rescaling (max relative change of "
             "the L1, L2, L4 path-norms)",
             rel,
             1e-12,
-            source="Gonon et al., ICLR 2024, abstract",
+            source=f"{TOOLKIT}, abstract",
         ),
         Claim.at_least(
             "Weight magnitudes are not function-intrinsic: the same function has a sum of "
             "squared weights many times larger after rescaling (ratio)",
             ss_r / ss,
             100.0,
-            source="Gribonval, frugality paper (curse of rescaling invariance)",
+            source=f"{PATH_SGD} (weight norms are not rescaling-invariant)",
         ),
     ]
-    return table, claims
+    return Section(claims=claims, tables=[table])
 
 
 def _pruning_section(cfg: Config, model, rescaled, data):
@@ -258,40 +251,41 @@ def _pruning_section(cfg: Config, model, rescaled, data):
             "(mask entries that differ, summed over all sparsities)",
             diff_masks,
             0,
-            source="Gonon et al., ICML 2025, abstract",
+            source=f"{PATH_METRICS}, abstract",
         ),
         Claim.at_most(
             "Path-magnitude pruning is unaffected by the rescaling (max accuracy change "
             "over sparsities)",
             drop_pm,
             0.0,
-            source="Gonon et al., ICML 2025, abstract",
+            source=f"{PATH_METRICS}, abstract",
         ),
         Claim.at_least(
             "Magnitude pruning after a random rescaling loses far more accuracy than "
             "before (mean accuracy loss over sparsities, in fraction of the test set)",
             float(drop_mag),
             0.2,
-            source="Gonon et al., ICML 2025, Sec. 6 (ResNet-18: 62% vs 69% at 40%)",
+            source=f"{PATH_METRICS}, ResNet-18 ImageNet pruning results (62% vs 69% top-1 at "
+            "40% sparsity after the rescaling)",
         ),
         Claim.at_least(
             "The rescaling changes the magnitude-pruning masks (mask entries that differ)",
             diff_mag,
             1,
-            source="developer reference §9 PN5",
+            source=f"{OURS} (the rescaling attack of {PATH_METRICS})",
         ),
         Claim.at_least(
             "Path-magnitude pruning matches magnitude pruning at moderate sparsity (mean "
             f"accuracy difference, sparsity <= {max(moderate)})",
             pm_vs_mag,
             -0.03,
-            source="Gonon et al., ICML 2025, abstract ('matches magnitude pruning')",
+            source=f"{PATH_METRICS}, abstract ('matches magnitude pruning')",
         ),
         Claim.at_least(
             "Path-magnitude pruning is better than random pruning (mean accuracy gain)",
             pm_vs_random,
             0.0,
-            source="sanity check of the criterion",
+            source=f"{OURS} (sanity check of the criterion)",
         ),
         Claim.at_most(
             "Rebalancing is a canonical point of the rescaling orbit: magnitude pruning "
@@ -299,10 +293,19 @@ def _pruning_section(cfg: Config, model, rescaled, data):
             "difference over sparsities)",
             bal_gap,
             0.01,
-            source="our design (developer reference §1, neuron rebalancing)",
+            source=f"{OURS} (rebalancing is this library's construction)",
         ),
     ]
-    return fig, table, claims
+    caption = (
+        "Solid lines are before the rescaling, dashed after: the two path-magnitude curves "
+        "coincide while magnitude pruning of the rescaled net falls towards chance (0.1)."
+    )
+    return Section(
+        claims=claims,
+        tables=[table],
+        figures={"pruning_accuracy": fig},
+        captions={"pruning_accuracy": caption},
+    )
 
 
 def _pruned(model: nn.Module, s: float, cfg: Config) -> nn.Module:
@@ -314,8 +317,8 @@ def _pruned(model: nn.Module, s: float, cfg: Config) -> nn.Module:
 def _rebalance_section(cfg: Config, model: nn.Module, rescaled: nn.Module, data):
     _, _, Xte, _ = data
     m64, r64 = copy.deepcopy(model).double(), copy.deepcopy(rescaled).double()
-    bal, info = rebalance(m64, return_info=True)
-    _, info_r = rebalance(r64, return_info=True)
+    info, info_r = rebalance_info(m64), rebalance_info(r64)
+    bal = info.model
     with torch.no_grad():
         x = Xte.double()
         gap = float((bal(x) - m64(x)).abs().max() / m64(x).abs().max())
@@ -333,23 +336,23 @@ def _rebalance_section(cfg: Config, model: nn.Module, rescaled: nn.Module, data)
             "Rebalancing lowers the sum of squared weights (after / before, trained net)",
             info.after / info.before,
             1.0 - 1e-9,
-            source="developer reference §1 (neuron rebalancing)",
+            source=f"{OURS} (block-coordinate descent on the rescaling orbit)",
         ),
         Claim.at_most(
             "Rebalancing does not change the outputs (max relative output change, float64)",
             gap,
             1e-10,
-            source="rescaling invariance",
+            source=f"{PATH_SGD} (rescaling invariance)",
         ),
         Claim.at_most(
             "Rebalancing the trained and the rescaled net reaches the same minimal sum of "
             "squares (relative difference)",
             canon,
             1e-8,
-            source="convexity in log-factors (unique orbit minimum)",
+            source=f"{OURS} (the sum of squares is convex in the log-factors)",
         ),
     ]
-    return table, claims
+    return Section(claims=claims, tables=[table])
 
 
 def _classical_section(cfg: Config):
@@ -406,19 +409,19 @@ def _classical_section(cfg: Config):
             had,
             2 * float(np.abs(w).sum()),
             rtol=1e-6,
-            source="Gribonval, frugality paper (Hadamard parameterization)",
+            source=HADAMARD,
         ),
         Claim.equal(
             "Training u ⊙ v with weight decay recovers the Lasso support (Jaccard index)",
             j_had,
             1.0,
-            source="Gribonval, frugality paper",
+            source=f"{HADAMARD}; the Lasso of Tibshirani 1996",
         ),
         Claim.at_most(
             "... and the Lasso coefficients (max deviation relative to max |w_lasso|)",
             dev,
             1e-4,
-            source="equivalence of the two objectives",
+            source=f"{HADAMARD}: the two objectives have the same minimizers",
         ),
         Claim.equal(
             "Sparse recovery: OMP finds the true support and the Lasso support contains it "
@@ -428,10 +431,19 @@ def _classical_section(cfg: Config):
             source="compressed sensing (Candès, Romberg, Tao 2006; Donoho 2006)",
         ),
     ]
-    return fig, table, claims
+    caption = (
+        "The u ⊙ v weights (crosses) land on the Lasso coefficients (squares), and both are "
+        "nonzero where the true sparse vector (stems) is."
+    )
+    return Section(
+        claims=claims,
+        tables=[table],
+        figures={"hadamard_lasso": fig},
+        captions={"hadamard_lasso": caption},
+    )
 
 
-def _training_figure(history):
+def _training_section(history) -> Section:
     h = np.array(history)
     fig, ax = plt.subplots(1, 2, figsize=(10, 3.6))
     for j, q in ((1, 1), (2, 2), (3, 4)):
@@ -441,84 +453,98 @@ def _training_figure(history):
     ax[1].plot(h[:, 0], h[:, 4], "o-", ms=3)
     ax[1].set(xlabel="epoch", ylabel="test accuracy", title="digits CNN")
     fig.tight_layout()
-    return fig
+    table = Table(
+        "Path-norms during training",
+        ["epoch", "L1 path-norm", "L2 path-norm", "L4 path-norm", "test accuracy"],
+        [list(r) for r in history],
+    )
+    claim = Claim.at_least(
+        "The trained CNN classifies the digits (test accuracy)",
+        history[-1][4],
+        0.9,
+        source=f"{OURS} (the network this study attacks)",
+    )
+    caption = (
+        "Left: how the L1, L2 and L4 path-norms (log scale) move over the training epochs; "
+        "right: the test accuracy at the same epochs."
+    )
+    return Section(
+        claims=[claim],
+        tables=[table],
+        figures={"pathnorm_training": fig},
+        captions={"pathnorm_training": caption},
+    )
 
 
-def _deep_section(cfg: Config):
-    torch.manual_seed(cfg.seed)
-    net = resnet(152, width=cfg.deep_width, num_classes=10).eval()
+def _deep_section(cfg: Config) -> Section:
+    net = resnet(152, width=cfg.deep_width, num_classes=10, seed=cfg.seed).eval()
     shape = (3, cfg.deep_size, cfg.deep_size)
     direct = path_norms(net, shape, [1])[0]
     logv = path_norms(net, shape, [1], log=True)[0]
     log32 = path_norms(net, shape, [1], log=True, dtype=torch.float32)[0]
-    return [
+    claims = [
         Claim.at_most(
             "The log-domain pass gives log ‖Φ‖₁ of a ResNet-152-shaped network equal to "
             "the log of the float64 value (|difference|; "
             f"‖Φ‖₁ = 10^{math.log10(direct):.1f})",
             abs(logv - math.log(direct)),
             1e-9,
-            source="our log-domain design (developer reference §3)",
+            source=f"{OURS} (log-domain pass; the one-pass recipe is {TOOLKIT}, Thm. A.1)",
         ),
         Claim.at_most(
             "... and stays accurate in float32, whose direct range (3.4e38) the norm exceeds "
             "(relative error of log ‖Φ‖₁)",
             abs(log32 - logv) / abs(logv),
             1e-5,
-            source="our log-domain design (developer reference §3)",
+            source=f"{OURS} (log-domain pass; the one-pass recipe is {TOOLKIT}, Thm. A.1)",
         ),
     ]
+    return Section(claims=claims)
 
 
-def run(config: Config) -> StudyResult:
-    """Run the study (see the module docstring). Runs single-threaded: the networks are
-    tiny, and thread hand-offs cost more than they save (restored afterwards)."""
-    with parallel.torch_threads(1):
-        return _run(config)
+class RescalingInvariance(Study):
+    """A ReLU CNN on scikit-learn's digits under a random power-of-two rescaling: path-norms,
+    pruning, rebalancing; weight decay on u ⊙ v as the Lasso (see the module docstring)."""
 
-
-def _run(config: Config) -> StudyResult:
-    data = _data(config.seed)
-    model, history = _train(config, data)
-    rescaled = random_rescaling(model, seed=config.seed, factors=config.factors)
-    inv_table, claims = _invariance_section(config, model, rescaled, data)
-    prune_fig, prune_table, prune_claims = _pruning_section(config, model, rescaled, data)
-    claims += prune_claims
-    bal_table, bal_claims = _rebalance_section(config, model, rescaled, data)
-    claims += bal_claims
-    cs_fig, cs_table, cs_claims = _classical_section(config)
-    claims += cs_claims
-    claims += _deep_section(config)
-    h = history[-1]
-    claims.append(
-        Claim.at_least(
-            "The trained CNN classifies the digits (test accuracy)", h[4], 0.9, source="setup"
-        )
+    name = "rescaling-invariance"
+    title = "Rescaling invariance, path-norms and invariance-aware pruning of ReLU networks"
+    citation = (
+        "Gribonval, 'Frugality in machine learning: sparsity, a value for the future?'; "
+        "Gonon, Brisebarre, Riccietti, Gribonval, ICLR 2024 and ICML 2025"
     )
-    train_table = Table(
-        "Path-norms during training",
-        ["epoch", "L1 path-norm", "L2 path-norm", "L4 path-norm", "test accuracy"],
-        [list(r) for r in history],
+    summary = (
+        "A ReLU CNN trained on scikit-learn's digits is attacked by a random power-of-two "
+        "neuron-wise rescaling. Path-norms (one |w|^q forward pass, traced with torch.fx) "
+        "and path-magnitude pruning masks do not move; magnitude pruning collapses; "
+        "rebalancing restores a canonical parameterization. On the classical side, weight "
+        "decay on w = u ⊙ v is the Lasso."
     )
-    figures = {
-        "pruning_accuracy": prune_fig,
-        "pathnorm_training": _training_figure(history),
-        "hadamard_lasso": cs_fig,
-    }
-    plt.close("all")
-    return StudyResult(
-        name=NAME,
-        title=TITLE,
-        citation=CITATION,
-        claims=claims,
-        tables=[inv_table, prune_table, bal_table, train_table, cs_table],
-        figures=figures,
-        config=config,
-        summary=(
-            "A ReLU CNN trained on scikit-learn's digits is attacked by a random power-of-two "
-            "neuron-wise rescaling. Path-norms (one |w|^q forward pass, traced with torch.fx) "
-            "and path-magnitude pruning masks do not move; magnitude pruning collapses; "
-            "rebalancing restores a canonical parameterization. On the classical side, weight "
-            "decay on w = u ⊙ v is the Lasso."
-        ),
+    Config = Config
+
+    def sections(self, config: Config) -> Iterator[Section]:
+        """Invariance, pruning, rebalancing, classical sparsity, the deep log-domain check and
+        training, in this order. Runs single-threaded: the networks are tiny, and thread
+        hand-offs cost more than they save (restored afterwards)."""
+        with parallel.torch_threads(1):
+            data = digits_split(test_size=0.3, seed=config.seed)
+            model, history = _train(config, data)
+            rescaled = random_rescaling(model, seed=config.seed, factors=config.factors)
+            yield _invariance_section(config, model, rescaled, data)
+            yield _pruning_section(config, model, rescaled, data)
+            yield _rebalance_section(config, model, rescaled, data)
+            yield _classical_section(config)
+            yield _deep_section(config)
+            yield _training_section(history)
+
+
+def __getattr__(name: str):  # the module-level protocol of before, deprecated
+    old = {"NAME": "name", "TITLE": "title", "CITATION": "citation", "run": "run"}
+    if name not in old:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    warnings.warn(
+        f"theorylab.studies.rescaling_invariance.{name} is deprecated; use "
+        f"theorylab.studies.load('rescaling-invariance').{old[name]}",
+        DeprecationWarning,
+        stacklevel=2,
     )
+    return getattr(RescalingInvariance(), old[name])
