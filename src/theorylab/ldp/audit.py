@@ -88,8 +88,8 @@ def _empirical(
         raise ValueError(f"empirical audit needs output_size <= {MAX_ENUMERATION}; got {size}")
     hist = np.zeros((items.size, size), dtype=np.int64)
     for row, x in enumerate(items):
-        reps = oracle.privatize(np.full(n, x), seed=src)
-        hist[row] = np.bincount(oracle.report_ids(reps), minlength=size)
+        reps = oracle._privatize(np.full(n, x, dtype=np.int64), src)  # items checked in audit
+        hist[row] = np.bincount(oracle._report_ids(reps), minlength=size)
     seen = hist.sum(axis=0) > 0
     h = hist[:, seen]
     tests = 2 * h.size
