@@ -39,8 +39,7 @@ AUTHORS_PGR = {
 
 
 def workload(k: int = K, n: int = N) -> tuple[np.ndarray, np.ndarray]:
-    rng = np.random.default_rng(12345)
-    x = rng.choice(k, size=n, p=L.zipf_frequencies(k, 1.1))
+    x = L.zipf_items(k, n, 1.1, seed=12345)  # = default_rng(12345).choice(k, n, p=zipf)
     return x, np.bincount(x, minlength=k) / n
 
 
@@ -55,8 +54,8 @@ def run_ours(x: np.ndarray, f: np.ndarray, eps: float) -> dict[str, dict[str, An
     out = {}
     for name in ("grr", "sue", "oue", "olh", "hr", "rhr", "ss", "pgr", "hpgr"):
         o = L.make(name, K, eps)
-        o.estimate(o.aggregate(o.privatize(x[:1000], rng=0)))  # warm-up (numba, tables)
-        reports, t_client = timed(lambda o=o: o.privatize(x, rng=1))
+        o.estimate(o.aggregate(o.privatize(x[:1000], seed=0)))  # warm-up (numba, tables)
+        reports, t_client = timed(lambda o=o: o.privatize(x, seed=1))
         est, t_server = timed(lambda o=o, r=reports: o.estimate(o.aggregate(r)))
         out[name] = {
             "client_s": t_client,
@@ -198,7 +197,7 @@ def pgr_server(quick: bool) -> dict[str, Any]:
                 continue
             o = L.PGR(k, eps, q=q)
             reports = np.zeros(ref["n"], dtype=np.int64)  # all users on item 0, as the authors
-            reports[:] = o.privatize(np.zeros(ref["n"], dtype=np.int64), rng=0)
+            reports[:] = o.privatize(np.zeros(ref["n"], dtype=np.int64), seed=0)
             agg = o.aggregate(reports)
             _, t = timed(lambda o=o, a=agg: o.estimate(a))
             res[f"{label} q={qname}"] = {
@@ -225,8 +224,8 @@ def client_throughput() -> dict[str, Any]:
     for k, eps in ((1024, 1.0), (1024, 4.0), (10**6, 1.0), (10**6, 4.0), (3_307_948, 5.0)):
         o = L.PGR(k, eps)
         x = np.random.default_rng(0).integers(0, k, 2_000_000)
-        o.privatize(x[:1000], rng=0)
-        _, t = timed(lambda o=o, x=x: o.privatize(x, rng=1))
+        o.privatize(x[:1000], seed=0)
+        _, t = timed(lambda o=o, x=x: o.privatize(x, seed=1))
         res[f"k={k},eps={eps}"] = {"q": o.q, "t": o.t, "reports_per_s": x.size / t}
         print(
             f"  PGR client k={k} eps={eps} (q={o.q}, t={o.t}): {x.size / t / 1e6:.2f} M reports/s"

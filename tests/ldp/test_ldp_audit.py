@@ -2,45 +2,16 @@
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import math
 
 import numpy as np
 import pytest
 
 import theorylab.ldp as L
+from theorylab.ldp.controls import AuthorsPGR, LeakyGRR
 from theorylab.ldp.sampling import RandomSource, exp_decimal, ratio_within, threshold
-
-
-class AuthorsPGR(L.PGR):
-    """The sampler of the authors' C++ (reference §3.4): it rejects an all-zero draw before
-    overwriting u_L, so off-hyperplane draws with O = 0 get weight (q-1)/q."""
-
-    def _randomness_table(self):  # type: ignore[override]
-        R, c, w = super()._randomness_table()
-        off = c != 0
-        w = w.copy()
-        w[off & (R == 0)] *= (self.q - 1) / self.q
-        w[off] *= (1 - self.p1) / w[off].sum()
-        return R, c, w
-
-    def _privatize(self, items: np.ndarray, src: RandomSource) -> np.ndarray:
-        R, c, w = self._randomness_table()
-        pick = src.generator.choice(R.size, size=items.size, p=w / w.sum())
-        return self._map(items, R[pick], c[pick])
-
-
-class LeakyGRR(L.GRR):
-    """GRR whose 'other' item may be the true one (the fill bug of the authors' SS)."""
-
-    def _privatize(self, items: np.ndarray, src: RandomSource) -> np.ndarray:
-        keep = src.bernoulli(self._keep, items.size)
-        return np.where(keep, items, src.integers(self.k, items.size))
-
-    def _probabilities(self, item: int) -> np.ndarray:
-        p1 = float(self._p1)
-        out = np.full(self.k, (1 - p1) / self.k)
-        out[item] += p1
-        return out
 
 
 class UnderstatedOUE(L.OUE):
@@ -65,25 +36,27 @@ def test_audit_catches_authors_pgr_sampler(q: int, t: int, expected_ratio: float
     assert res.details["max_ratio"] == pytest.approx(exact, rel=1e-9)
     assert res.details["max_ratio"] == pytest.approx(expected_ratio, abs=1e-3)
     # ... and from samples alone
-    emp = L.audit(broken, empirical=True, n=200_000, items=[0, 1, 2, 3], rng=0)
+    emp = L.audit(broken, empirical=True, n=200_000, items=[0, 1, 2, 3], seed=0)
     assert not emp.passed and emp.measured_epsilon > eps
+    assert emp.details["fit_pvalue"] > 1e-6  # the control samples the law it declares
     # the library's own sampler passes both
     good = L.PGR(k, eps, q=q)
     assert L.audit(good).passed
-    assert L.audit(good, empirical=True, n=200_000, items=[0, 1, 2, 3], rng=0).passed
+    assert L.audit(good, empirical=True, n=200_000, items=[0, 1, 2, 3], seed=0).passed
 
 
 def test_audit_catches_leaky_grr() -> None:
     broken = LeakyGRR(4, 1.0)
     res = L.audit(broken)
     assert not res.passed and res.measured_epsilon > 1.2
-    assert not L.audit(broken, empirical=True, n=50_000, rng=1).passed
+    emp = L.audit(broken, empirical=True, n=50_000, seed=1)
+    assert not emp.passed and emp.details["fit_pvalue"] > 1e-6
 
 
 def test_empirical_audit_catches_sampler_that_lies() -> None:
     broken = UnderstatedOUE(4, 1.0)
     assert L.audit(broken).passed  # the declared distribution is fine ...
-    emp = L.audit(broken, empirical=True, n=50_000, rng=2)
+    emp = L.audit(broken, empirical=True, n=50_000, seed=2)
     assert not emp.passed  # ... but the samples are not
     assert emp.details["fit_pvalue"] < 1e-12
     assert emp.measured_epsilon > 1.0  # and they exceed e^eps significantly
@@ -104,10 +77,63 @@ def test_empirical_audit_catches_sampler_that_lies() -> None:
 )
 def test_empirical_audit_passes_correct_samplers(name: str, opts: dict) -> None:
     o = L.make(name, 6, 1.5, **opts)
-    res = L.audit(o, empirical=True, n=40_000, rng=3)
+    res = L.audit(o, empirical=True, n=40_000, seed=3)
     assert res.passed, str(res)
     assert res.details["fit_pvalue"] > 1e-6
     assert "PASS" in str(res)
+
+
+# measured epsilon of the exact audit of each negative control, as measured by the study
+# before the controls moved into theorylab.ldp.controls (same float64 enumeration)
+CONTROL_EPSILONS = [
+    (lambda: AuthorsPGR(13, 1.0, q=3), 1.3677247801253176),
+    (lambda: AuthorsPGR(31, 1.0, q=5), 1.215111379616945),
+    (lambda: AuthorsPGR(21, 2.0, q=4), 2.2719337154836414),
+    (lambda: LeakyGRR(4, 1.0), 1.531341393483171),
+]
+
+
+@pytest.mark.parametrize(("build", "measured"), CONTROL_EPSILONS)
+def test_controls_fail_with_their_exact_epsilon(build, measured: float) -> None:
+    control = build()
+    res = L.audit(control)
+    assert not res.passed
+    assert res.measured_epsilon == pytest.approx(measured, rel=1e-14)
+    # the control's exact (rational) privacy loss is what the float audit measures
+    assert control.achieved_epsilon == pytest.approx(res.measured_epsilon, rel=1e-12)
+    assert control.achieved_epsilon > control.epsilon
+    if isinstance(control, AuthorsPGR):  # closed form e^eps (q^t - 1)/(q^{t-1}(q - 1))
+        q, t = control.q, control.t
+        excess = math.log((q**t - 1) / (q ** (t - 1) * (q - 1)))
+        assert res.measured_epsilon - control.epsilon == pytest.approx(excess, rel=1e-9)
+
+
+def test_controls_are_distinct_oracles() -> None:
+    pgr, control = L.PGR(13, 1.0, q=3), AuthorsPGR(13, 1.0, q=3)
+    assert repr(control).startswith("AuthorsPGR(") and control.config != pgr.config
+    x = np.arange(13)
+    with pytest.raises(ValueError, match="different oracle configurations"):
+        pgr.aggregate(pgr.privatize(x, seed=0)) + control.aggregate(control.privatize(x, seed=0))
+
+
+def test_audit_seed_and_deprecated_rng() -> None:
+    o = L.make("pgr", 6, 1.5, q=4)
+    new = L.audit(o, empirical=True, n=20_000, seed=4)
+    with pytest.warns(DeprecationWarning, match="rng= is deprecated"):
+        old = L.audit(o, empirical=True, n=20_000, rng=4)
+    assert old == new
+    with pytest.raises(TypeError, match="both"):
+        L.audit(o, empirical=True, seed=1, rng=1)
+    assert L.audit(o, empirical=True, n=20_000, seed="secure").passed
+
+
+def test_audit_result_is_frozen_with_to_dict() -> None:
+    res = L.audit(L.GRR(4, 1.0))
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        res.passed = False  # type: ignore[misc]
+    d = json.loads(json.dumps(res.to_dict()))
+    assert d["passed"] is True and d["method"] == "exact" and d["oracle"] == repr(L.GRR(4, 1.0))
+    assert d["details"]["outputs"] == 4
 
 
 def test_audit_input_checks() -> None:

@@ -1,5 +1,5 @@
 """Every oracle: exact unbiasedness and variance by enumeration, Monte Carlo checks, exact
-privacy audit, reference values (FNNT22 reference tables), aggregation and bad input."""
+privacy audit, closed-form variance values, aggregation and bad input."""
 
 from __future__ import annotations
 
@@ -101,7 +101,7 @@ def test_monte_carlo_unbiased_and_mse(name: str, eps: float) -> None:
     x = rng.choice(k, size=n, p=p)
     f = np.bincount(x, minlength=k) / n
     o = L.make(name, k, eps)
-    reports = o.privatize(np.tile(x, reps), rng=11)
+    reports = o.privatize(np.tile(x, reps), seed=11)
     est = np.array([o.estimate(o.aggregate(reports[i * n : (i + 1) * n])) for i in range(reps)])
     var = o.variance(n, f)
     z = (est.mean(axis=0) - f) / np.sqrt(var / reps)
@@ -179,7 +179,7 @@ def test_pgr_gf4_monte_carlo_reference() -> None:
     f = np.bincount(x, minlength=k) / n
     o = L.PGR(k, 1.0, q=4)
     assert o.variance(n, f).mean() == pytest.approx(3.686e-5, rel=2e-3)
-    mses = [np.mean((o.estimate(o.aggregate(o.privatize(x, rng=s))) - f) ** 2) for s in range(6)]
+    mses = [np.mean((o.estimate(o.aggregate(o.privatize(x, seed=s))) - f) ** 2) for s in range(6)]
     assert np.mean(mses) == pytest.approx(3.686e-5, rel=0.1)
 
 
@@ -200,7 +200,7 @@ def test_bits() -> None:
 def test_merge_equals_whole(name: str) -> None:
     o = L.make(name, 50, 2.0)
     x = np.random.default_rng(0).integers(0, 50, 3000)
-    r = o.privatize(x, rng=3)
+    r = o.privatize(x, seed=3)
     whole = o.aggregate(r)
     parts = o.aggregate(r[:1000]) + o.aggregate(r[1000:2500]) + o.aggregate(r[2500:])
     assert parts.n == whole.n == 3000
@@ -238,7 +238,7 @@ def test_dask_aggregate_equals_numpy() -> None:
     import dask
 
     for o in (L.PGR(300, 2.0), L.OUE(40, 1.0), L.SS(40, 1.0)):
-        r = o.privatize(np.random.default_rng(1).integers(0, o.k, 5000), rng=2)
+        r = o.privatize(np.random.default_rng(1).integers(0, o.k, 5000), seed=2)
         chunks = (700, *r.shape[1:])
         with dask.config.set(scheduler="synchronous"):
             agg = o.aggregate(da.from_array(r, chunks=chunks))
@@ -252,7 +252,7 @@ def test_dask_aggregate_equals_numpy() -> None:
 def test_normalize_options() -> None:
     o = L.GRR(20, 0.5)
     x = np.random.default_rng(0).integers(0, 3, 500)
-    agg = o.aggregate(o.privatize(x, rng=0))
+    agg = o.aggregate(o.privatize(x, seed=0))
     raw = o.estimate(agg)
     assert raw.min() < 0  # raw estimates go negative at small eps
     clip = o.estimate(agg, normalize="clip")
@@ -271,18 +271,101 @@ def test_normalize_options() -> None:
 def test_seeds_reproducible_and_secure() -> None:
     o = L.PGR(1000, 2.0)
     x = np.arange(1000)
-    assert np.array_equal(o.privatize(x, rng=5), o.privatize(x, rng=5))
-    assert not np.array_equal(o.privatize(x, rng=5), o.privatize(x, rng=6))
+    assert np.array_equal(o.privatize(x, seed=5), o.privatize(x, seed=5))
+    assert not np.array_equal(o.privatize(x, seed=5), o.privatize(x, seed=6))
     g = np.random.default_rng(5)
-    assert np.array_equal(o.privatize(x, rng=g), o.privatize(x, rng=5))
+    assert np.array_equal(o.privatize(x, seed=g), o.privatize(x, seed=5))
     for name in L.ORACLES:
         oo = L.make(name, 40, 1.0)
-        r = oo.privatize(np.arange(40), rng="secure")
+        r = oo.privatize(np.arange(40), seed="secure")
         oo.aggregate(r)
     with pytest.raises(ValueError, match="secure"):
-        o.privatize(x, rng="insecure")
+        o.privatize(x, seed="insecure")
     with pytest.raises(TypeError):
-        o.privatize(x, rng=1.5)
+        o.privatize(x, seed=1.5)
+
+
+@pytest.mark.parametrize("name", sorted(set(L.ORACLES) - {"rappor"}))
+def test_deprecated_rng_keyword_gives_identical_reports(name: str) -> None:
+    o = L.make(name, 40, 1.0)
+    x = np.arange(40) % 7
+    with pytest.warns(DeprecationWarning, match="rng= is deprecated, use seed="):
+        old = o.privatize(x, rng=9)
+    assert np.array_equal(old, o.privatize(x, seed=9))
+    with pytest.raises(TypeError, match="both"):
+        o.privatize(x, seed=1, rng=1)
+
+
+def test_seed_accepts_torch_generator_and_random_source() -> None:
+    torch = pytest.importorskip("torch")
+    from theorylab.ldp.sampling import RandomSource, as_source
+
+    o = L.PGR(100, 2.0)
+    x = np.arange(100)
+    a = o.privatize(x, seed=torch.Generator().manual_seed(3))
+    b = o.privatize(x, seed=torch.Generator().manual_seed(3))
+    assert np.array_equal(a, b)
+    src = RandomSource(seed=4)
+    assert as_source(src) is src
+    assert np.array_equal(o.privatize(x, seed=src), o.privatize(x, seed=4))
+    with pytest.warns(DeprecationWarning):
+        old = RandomSource(rng=4)
+    assert np.array_equal(old.integers(10, 5), RandomSource(4).integers(10, 5))
+
+
+def test_aggregate_is_a_frozen_result_with_to_dict() -> None:
+    import dataclasses
+    import json
+    import pickle
+
+    from theorylab._core.results import Result
+    from theorylab.ldp import aggregate as agg_module
+    from theorylab.ldp import base
+
+    assert base.Aggregate is L.Aggregate is agg_module.Aggregate  # re-exported where it was
+    o = L.GRR(5, 1.0)
+    a = o.aggregate(np.array([0, 1, 1, 4]))
+    assert isinstance(a, Result) and not hasattr(a, "__dict__")
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        a.n = 3  # type: ignore[misc]
+    d = json.loads(json.dumps(a.to_dict()))
+    assert d["n"] == 4 and d["counts"] == [1, 2, 0, 0, 1] and d["config"][0] == "GRR"
+    b = pickle.loads(pickle.dumps(a))
+    assert b.config == a.config and np.array_equal(b.counts, a.counts)
+    assert not b.counts.flags.writeable
+    assert sum([a, b]).n == 8 and repr(a) == "Aggregate(GRR(k=5, epsilon=1.0), n=4)"
+
+
+def test_aggregation_dispatch_is_a_registry() -> None:
+    from theorylab.ldp.aggregate import aggregate_reports
+
+    class Shards(list):
+        """Reports held as a list of numpy shards (a user-registered container)."""
+
+    @aggregate_reports.register(Shards)
+    def _(reports, oracle):  # type: ignore[no-untyped-def]
+        return sum(oracle.aggregate(np.asarray(r)) for r in reports)
+
+    o = L.OUE(8, 1.0)
+    r = o.privatize(np.arange(40) % 8, seed=1)
+    assert np.array_equal(o.aggregate(Shards([r[:15], r[15:]])).counts, o.aggregate(r).counts)
+
+
+def test_ldp_imports_run_one_way() -> None:
+    import ast
+    import pathlib
+    import subprocess
+    import sys
+
+    import theorylab.ldp.base as base
+
+    tree = ast.parse(pathlib.Path(base.__file__).read_text())
+    imported = {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module} | {
+        a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names
+    }
+    assert "theorylab.ldp.dask" not in imported and not any(m.startswith("dask") for m in imported)
+    code = "import sys, theorylab.ldp; assert 'dask' not in sys.modules"
+    subprocess.run([sys.executable, "-c", code], check=True)
 
 
 def test_secure_source_is_uniform() -> None:
@@ -320,7 +403,7 @@ def test_bad_input(name: str) -> None:
     with pytest.raises(TypeError):
         o.privatize(np.array([True, False]))
     other = L.make(name, 1000, 1.0)
-    r = other.privatize(np.arange(1000) % 1000, rng=0)
+    r = other.privatize(np.arange(1000) % 1000, seed=0)
     with pytest.raises((ValueError, TypeError)):
         o.aggregate(r)
     with pytest.raises(ValueError, match="n"):
@@ -356,9 +439,9 @@ def test_ss_numba_and_numpy_samplers_give_identical_reports(
 
     oracle = L.make("ss", k, eps)
     x = np.random.default_rng(k).integers(0, k, 3000)
-    fast = oracle.privatize(x, rng=11)
+    fast = oracle.privatize(x, seed=11)
     monkeypatch.setattr(subset, "_floyd_nb", None)
-    reference = oracle.privatize(x, rng=11)
+    reference = oracle.privatize(x, seed=11)
     assert np.array_equal(fast, reference)
     # each report: d distinct items, the kept user's item first
     s = np.sort(fast, axis=1)

@@ -19,8 +19,10 @@ def result() -> StudyResult:
 
 def test_registered() -> None:
     assert "ldp-projective-geometry" in studies.names()
-    assert studies.load("ldp-projective-geometry") is study
-    assert study.NAME == "ldp-projective-geometry"
+    loaded = studies.load("ldp-projective-geometry")
+    assert isinstance(loaded, study.ProjectiveGeometry)
+    assert loaded.name == "ldp-projective-geometry"
+    assert study.Config.quick() == study.Config() != study.Config.full()
 
 
 def test_every_claim_passes(result: StudyResult) -> None:
@@ -28,6 +30,8 @@ def test_every_claim_passes(result: StudyResult) -> None:
     assert not failed, failed
     assert len(result.claims) >= 12
     assert all(c.source for c in result.claims)
+    for c in result.claims:  # papers or this library, never an internal document
+        assert "reference" not in c.source and "issue" not in c.source, c.source
 
 
 def test_quick_preset_is_quick(result: StudyResult) -> None:
@@ -42,6 +46,8 @@ def test_figures_and_tables(result: StudyResult) -> None:
         assert isinstance(fig, Figure) and fig.axes
         assert any(ax.lines for ax in fig.axes)
     assert len(result.tables) == 5
+    assert set(result.captions) == set(result.figures)
+    assert all(result.captions[stem].strip() for stem in result.figures)
 
 
 def test_save_load_round_trip(result: StudyResult, tmp_path) -> None:
@@ -67,13 +73,13 @@ def test_trial_is_deterministic() -> None:
 
 
 def test_authors_q_matches_reference() -> None:
-    # developer reference §3.2: 5 (eps=1), 11 (2), 23 (3), 59 (4), 151 (5)
+    # the authors' rule (smallest odd prime >= ceil(e^eps + 1)): 5, 11, 23, 59, 151
     assert [study.authors_q(e) for e in (1, 2, 3, 4, 5)] == [5, 11, 23, 59, 151]
 
 
 def test_audit_controls() -> None:
     ok, measured, _, _ = study.audit_case(("authors-pgr", 13, 1.0, 3))
     assert not ok
-    assert np.exp(measured) == pytest.approx(3.926, abs=1e-3)  # reference §3.4 / §11 L3
+    assert np.exp(measured) == pytest.approx(3.926, abs=1e-3)  # e (q^t - 1)/(q^{t-1}(q - 1))
     ok, measured, achieved, _ = study.audit_case(("pgr", 13, 1.0, 3))
     assert ok and measured <= 1.0 + 1e-10 and achieved <= 1.0

@@ -34,14 +34,14 @@ def _run_chunks(spec: dict[str, Any], chunk_ids: list[int]) -> tuple[Any, np.nda
     agg = None
     true = np.zeros(spec["k"], dtype=np.int64)
     t_client = t_agg = 0.0
-    oracle.privatize(np.zeros(1, dtype=np.int64), rng=0)  # compile/load kernels before timing
+    oracle.privatize(np.zeros(1, dtype=np.int64), seed=0)  # compile/load kernels before timing
     for cid in chunk_ids:
         size = min(spec["chunk"], spec["n"] - cid * spec["chunk"])
         rng = np.random.default_rng([spec["seed"], cid])
         items = np.minimum(np.searchsorted(cdf, rng.random(size)), spec["k"] - 1)
         true += np.bincount(items, minlength=spec["k"])
         t0 = time.perf_counter()
-        reports = oracle.privatize(items, rng=rng)
+        reports = oracle.privatize(items, seed=rng)
         t1 = time.perf_counter()
         part = oracle.aggregate(reports)
         t_agg += time.perf_counter() - t1
@@ -64,18 +64,23 @@ def simulate(
     scheduler: str | None = typer.Option(None, help="Dask scheduler address (tcp://host:port)"),
     as_json: bool = json_option(),
 ) -> None:
-    """Simulate n users through an oracle, chunk by chunk, and report accuracy and speed."""
+    """Simulate n users through an oracle, chunk by chunk, and report accuracy and speed
+    (the Zipf workload of Feldman, Nelson, Nguyen, Talwar 2022)."""
     import theorylab.ldp as L
+    from theorylab._core.validation import check_int
 
     console = Console(stderr=as_json)
     opts: dict[str, Any] = {}
     if oracle.lower() == "pgr":
+        if q != "auto" and not q.isdigit():
+            raise ValueError(f"q must be 'auto' or a prime power; got {q!r}")
         opts["q"] = q if q == "auto" else int(q)
     if oracle.lower() == "hpgr":
         opts["q_prime"] = q_prime
     o = L.make(oracle, k, epsilon, **opts)
-    if n < 1 or chunk < 1:
-        raise ValueError("n and chunk must be >= 1")
+    n = check_int(n, "n", min_value=1)
+    chunk = check_int(chunk, "chunk", min_value=1)
+    seed = check_int(seed, "seed", min_value=0)
     spec = {
         "oracle": oracle,
         "k": k,

@@ -18,7 +18,10 @@ report; the server estimates every item's frequency without bias. The oracles:
 Every oracle has ``k, epsilon, bits, privatize, aggregate, estimate, variance,
 probabilities`` (see :class:`theorylab.ldp.base.Oracle`); ``make(name, k, epsilon, **opts)``
 builds one by name; :class:`Aggregate` is the mergeable statistic (``a + b``; it refuses
-other configurations); :func:`audit` checks epsilon-LDP exactly or by sampling.
+other configurations; chunked ``dask.array`` reports aggregate on the active Dask
+scheduler); :func:`audit` checks epsilon-LDP exactly or by sampling, and
+:mod:`theorylab.ldp.controls` holds broken randomisers it must catch. Every sampling call
+takes ``seed=`` (``rng=`` is the deprecated spelling).
 
 Floating-point sampling and the stated epsilon
 ----------------------------------------------
@@ -31,7 +34,7 @@ the privacy ratio with it. This package never compares a float uniform with a pr
 
 1. **Uniform choices are exact.** Every uniform item, subset member, seed, hash value,
    field element or point is an integer drawn with ``Generator.integers`` (unbiased
-   rejection), or from OS randomness by rejection sampling (``rng="secure"``).
+   rejection), or from OS randomness by rejection sampling (``seed="secure"``).
 2. **Every Bernoulli probability is an exact rational.** A coin with probability ``p`` is
    ``U < M`` with ``U`` uniform in ``[0, 2^53)``: its probability is exactly ``M / 2^53``.
 3. **Rounding goes in the private direction, and is checked exactly.** ``M`` is rounded so
@@ -48,7 +51,7 @@ the privacy ratio with it. This package never compares a float uniform with a pr
    they stay exactly unbiased for the mechanism that actually runs.
 
 The samplers do constant work per user (no data-dependent retry loops, which would leak the
-branch through timing: the PGR sampler is rejection-free). ``rng="secure"`` draws from the
+branch through timing: the PGR sampler is rejection-free). ``seed="secure"`` draws from the
 kernel CSPRNG (``os.urandom``); seeded NumPy generators (the default) are for simulation
 only, since PCG64 is not cryptographically secure.
 """
@@ -57,15 +60,18 @@ from __future__ import annotations
 
 from typing import Any
 
+from theorylab.ldp import controls
+from theorylab.ldp import dask as _dask  # noqa: F401 - registers dask.array aggregation
+from theorylab.ldp.aggregate import Aggregate
 from theorylab.ldp.audit import AuditResult, audit
-from theorylab.ldp.base import Aggregate, Oracle, SupportOracle
+from theorylab.ldp.base import Oracle, SupportOracle
 from theorylab.ldp.grr import GRR
 from theorylab.ldp.hadamard import HR, RHR
 from theorylab.ldp.hashing import OLH
 from theorylab.ldp.pgr import HPGR, PGR
 from theorylab.ldp.subset import SS
 from theorylab.ldp.unary import OUE, SUE
-from theorylab.ldp.workloads import zipf_frequencies
+from theorylab.ldp.workloads import zipf_frequencies, zipf_items
 
 ORACLES: dict[str, type[Oracle]] = {
     "grr": GRR,
@@ -85,6 +91,8 @@ def make(name: str, k: int, epsilon: float, **opts: Any) -> Oracle:
     """The oracle called ``name`` (case-insensitive: ``grr, sue`` (alias ``rappor``), ``oue,
     olh, hr, rhr, ss, pgr, hpgr``) over ``k`` items at privacy ``epsilon``; ``opts`` go to its
     constructor (e.g. ``q=4`` for PGR, ``q_prime=3`` for HPGR, ``d=`` for SS, ``g=`` for OLH).
+    The sources are in the table of :mod:`theorylab.ldp` (e.g. PGR: Feldman, Nelson,
+    Nguyen, Talwar 2022); the registry itself is this library's.
     """
     if not isinstance(name, str):
         raise TypeError(f"name must be a string; got {type(name).__name__}")
@@ -110,6 +118,8 @@ __all__ = [
     "Oracle",
     "SupportOracle",
     "audit",
+    "controls",
     "make",
     "zipf_frequencies",
+    "zipf_items",
 ]

@@ -11,18 +11,22 @@ from typing import Any
 import numpy as np
 from scipy import stats
 
+from theorylab._core.deprecation import renamed_kwargs
+from theorylab._core.results import Result
+from theorylab._core.rng import SeedLike
 from theorylab._core.validation import check_int, check_real
 from theorylab.ldp.base import MAX_ENUMERATION, Oracle, check_items
-from theorylab.ldp.sampling import as_source
+from theorylab.ldp.sampling import RandomSource, as_source
 
 #: Relative float rounding allowed in exact audits (probabilities are float64 sums/products
 #: of a handful of exactly-rounded terms; their ratios carry errors far below this).
 FLOAT_TOLERANCE = 1e-10
 
 
-@dataclass(frozen=True)
-class AuditResult:
-    """Outcome of :func:`audit`.
+@dataclass(frozen=True, slots=True)
+class AuditResult(Result):
+    """Outcome of :func:`audit` (an epsilon-LDP audit in the spirit of Arcolezi and Gambs
+    2023, arXiv:2309.01597).
 
     ``measured_epsilon``: exact mode, ``ln max_{y, x, x'} P(y|x)/P(y|x')`` from the float64
     distribution; empirical mode, a lower confidence bound on it (level ``1 - alpha``).
@@ -76,15 +80,16 @@ def _exact(oracle: Oracle) -> AuditResult:
     )
 
 
-def _empirical(oracle: Oracle, n: int, items: np.ndarray, rng: Any, alpha: float) -> AuditResult:
+def _empirical(
+    oracle: Oracle, n: int, items: np.ndarray, src: RandomSource, alpha: float
+) -> AuditResult:
     size = oracle.output_size
     if size > MAX_ENUMERATION:
         raise ValueError(f"empirical audit needs output_size <= {MAX_ENUMERATION}; got {size}")
-    src = as_source(rng)
     hist = np.zeros((items.size, size), dtype=np.int64)
     for row, x in enumerate(items):
-        reps = oracle.privatize(np.full(n, x), rng=src)
-        hist[row] = np.bincount(oracle.report_ids(reps), minlength=size)
+        reps = oracle._privatize(np.full(n, x, dtype=np.int64), src)  # items checked in audit
+        hist[row] = np.bincount(oracle._report_ids(reps), minlength=size)
     seen = hist.sum(axis=0) > 0
     h = hist[:, seen]
     tests = 2 * h.size
@@ -125,16 +130,18 @@ def _empirical(oracle: Oracle, n: int, items: np.ndarray, rng: Any, alpha: float
     )
 
 
+@renamed_kwargs(rng="seed")
 def audit(
     oracle: Oracle,
     *,
     empirical: bool = False,
     n: int = 100_000,
     items: Any = None,
-    rng: Any = 0,
+    seed: SeedLike | str = None,
     alpha: float = 1e-6,
 ) -> AuditResult:
-    """Check that ``oracle``'s randomiser is ``oracle.epsilon``-LDP.
+    """Check that ``oracle``'s randomiser is ``oracle.epsilon``-LDP (the privacy audit of
+    local randomisers of Arcolezi and Gambs 2023, arXiv:2309.01597, made exact here).
 
     Exact (default): enumerates ``P(y | x)`` for every item (``oracle.probabilities``, small
     k) and reports ``max_y max_{x,x'} ln P(y|x)/P(y|x')``, passing if it is at most epsilon up
@@ -145,6 +152,8 @@ def audit(
     (family-wise level ``1 - alpha``) on the worst log-ratio; also tests (G-test) that the
     samples follow ``probabilities`` when it can be enumerated. A sampler that deviates from
     its stated distribution, or exceeds e^eps by more than the sampling error, fails.
+    ``seed`` (empirical mode only; as for ``Oracle.privatize``, ``"secure"`` included)
+    seeds the draws; ``None`` is fresh entropy. ``rng=`` is the deprecated spelling.
     """
     if not isinstance(oracle, Oracle):
         raise TypeError(f"oracle must be a theorylab.ldp oracle; got {type(oracle).__name__}")
@@ -155,7 +164,7 @@ def audit(
     if items is None:
         items = np.arange(oracle.k) if oracle.k <= 16 else np.array([0, 1])
     items = check_items(items, oracle.k)
-    return _empirical(oracle, n, items, rng, alpha)
+    return _empirical(oracle, n, items, as_source(seed), alpha)
 
 
 __all__ = ["FLOAT_TOLERANCE", "AuditResult", "audit"]

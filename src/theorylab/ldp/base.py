@@ -1,4 +1,6 @@
-"""The frequency-oracle interface, the mergeable :class:`Aggregate`, and shared helpers.
+"""The frequency-oracle interface and shared helpers (the mergeable
+:class:`~theorylab.ldp.aggregate.Aggregate` lives in :mod:`theorylab.ldp.aggregate` and is
+re-exported here).
 
 A frequency oracle (Wang, Blocki, Li, Jha 2017, Section 3) is a pair: a local randomiser
 run by each of n users on their item x in [k] = {0, ..., k-1}, and a server that turns the
@@ -18,57 +20,15 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from theorylab._core.deprecation import renamed_kwargs
+from theorylab._core.rng import SeedLike
 from theorylab._core.validation import check_choice, check_finite, check_int, check_real
+from theorylab.errors import ConvergenceError
+from theorylab.ldp.aggregate import Aggregate, aggregate_reports, describe_config
 from theorylab.ldp.sampling import RandomSource, as_source, log_ratio, ratio_within
 
 #: Largest output space that :meth:`Oracle.probabilities` will enumerate.
 MAX_ENUMERATION = 1 << 22
-
-
-class Aggregate:
-    """The mergeable sufficient statistic of a batch of reports.
-
-    ``config`` identifies the oracle configuration (name and every parameter); ``n`` is the
-    number of reports; ``counts`` is the oracle's integer statistic (a histogram of reports
-    or support counts; its meaning is oracle-specific, its length is
-    ``oracle.statistic_size``). ``a + b`` merges two shards (it refuses different
-    configurations), ``sum(shards)`` works, and the object is immutable: an error while
-    aggregating a new chunk never alters an existing aggregate.
-    """
-
-    __slots__ = ("config", "counts", "n")
-
-    def __init__(self, config: tuple[Any, ...], n: int, counts: np.ndarray) -> None:
-        counts = np.array(counts, dtype=np.int64, copy=True)
-        counts.setflags(write=False)
-        self.config = config
-        self.n = int(n)
-        self.counts = counts
-
-    def __add__(self, other: object) -> Aggregate:
-        if isinstance(other, int) and not isinstance(other, bool) and other == 0:
-            return self
-        if not isinstance(other, Aggregate):
-            return NotImplemented
-        if other.config != self.config:
-            raise ValueError(
-                "cannot merge aggregates of different oracle configurations: "
-                f"{_describe(self.config)} vs {_describe(other.config)}"
-            )
-        return Aggregate(self.config, self.n + other.n, self.counts + other.counts)
-
-    __radd__ = __add__
-
-    def __repr__(self) -> str:
-        return f"Aggregate({_describe(self.config)}, n={self.n})"
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        return (Aggregate, (self.config, self.n, np.asarray(self.counts)))
-
-
-def _describe(config: tuple[Any, ...]) -> str:
-    name, *params = config
-    return f"{name}(" + ", ".join(f"{k}={v!r}" for k, v in params) + ")"
 
 
 def check_epsilon(epsilon: Any) -> float:
@@ -167,11 +127,12 @@ def calibrate(start: int, ratio: Callable[[int], Fraction], epsilon: float, step
         if ratio_within(ratio(m), epsilon):
             return m
         m += step
-    raise RuntimeError("could not calibrate the sampling threshold")  # pragma: no cover
+    raise ConvergenceError("could not calibrate the sampling threshold")  # pragma: no cover
 
 
 class Oracle(ABC):
-    """A locally private frequency oracle over items ``[0, k)``.
+    """A locally private frequency oracle over items ``[0, k)``: a local randomiser and an
+    unbiased server estimator (Wang, Blocki, Li, Jha 2017, Section 3).
 
     Subclasses set ``name`` and implement the randomiser and the server. Common members:
 
@@ -179,7 +140,7 @@ class Oracle(ABC):
       worst-case probability ratio of the randomiser *as implemented*, with its rounded
       rational probabilities; always ``<= epsilon``), ``bits`` (communication per report),
       ``config`` (hashable description), ``output_size`` (number of possible reports);
-    - ``privatize(items, rng=...)`` -> reports (vectorised over users);
+    - ``privatize(items, seed=...)`` -> reports (vectorised over users);
     - ``aggregate(reports)`` -> :class:`Aggregate` (numpy or chunked ``dask.array``);
     - ``estimate(aggregate, normalize=None)`` -> ``(k,)`` frequency estimates;
     - ``variance(n, freqs=None)`` -> ``(k,)`` exact variance of the raw frequency estimates;
@@ -227,17 +188,20 @@ class Oracle(ABC):
         return log_ratio(self.worst_ratio)
 
     def __repr__(self) -> str:
-        return _describe(self.config)
+        return describe_config(self.config)
 
     # ---------------------------------------------------------------- client
-    def privatize(self, items: Any, *, rng: Any = None) -> np.ndarray:
+    @renamed_kwargs(rng="seed")
+    def privatize(self, items: Any, *, seed: SeedLike | str = None) -> np.ndarray:
         """Randomise every user's item; ``items`` has shape ``(n,)``, values in ``[0, k)``.
 
-        ``rng``: ``None``, an int seed, a ``numpy.random.Generator`` or ``"secure"``
-        (operating-system randomness, see :class:`theorylab.ldp.sampling.RandomSource`).
+        ``seed``: ``None`` (fresh entropy), an int, a ``numpy.random.Generator``, a
+        ``torch.Generator`` or ``"secure"`` (operating-system randomness, see
+        :class:`theorylab.ldp.sampling.RandomSource`). The old spelling ``rng=`` still works,
+        with a ``DeprecationWarning``.
         """
         x = check_items(items, self.k)
-        return self._privatize(x, as_source(rng))
+        return self._privatize(x, as_source(seed))
 
     @abstractmethod
     def _privatize(self, items: np.ndarray, src: RandomSource) -> np.ndarray: ...
@@ -247,15 +211,11 @@ class Oracle(ABC):
         """The :class:`Aggregate` (mergeable sufficient statistic) of ``reports``.
 
         ``reports`` is what :meth:`privatize` returned, or a ``dask.array`` of it chunked
-        along the first axis (reduced on the active Dask scheduler). Reports are validated
-        first (shape, dtype, range); nothing is aggregated from an invalid batch.
+        along the first axis (reduced on the active Dask scheduler; see
+        :func:`theorylab.ldp.aggregate.aggregate_reports` for other containers). Reports are
+        validated first (shape, dtype, range); nothing is aggregated from an invalid batch.
         """
-        if type(reports).__module__.startswith("dask"):
-            from theorylab.ldp.dask import aggregate_dask
-
-            return aggregate_dask(self, reports)
-        arr = self._check_reports(reports)
-        return Aggregate(self.config, arr.shape[0], self._statistic(arr))
+        return aggregate_reports(reports, self)
 
     @abstractmethod
     def _check_reports(self, reports: Any) -> np.ndarray: ...
@@ -268,7 +228,7 @@ class Oracle(ABC):
             raise TypeError(f"aggregate must be an Aggregate; got {type(aggregate).__name__}")
         if aggregate.config != self.config:
             raise ValueError(
-                f"aggregate was built by {_describe(aggregate.config)}, not by {self!r}"
+                f"aggregate was built by {describe_config(aggregate.config)}, not by {self!r}"
             )
         if aggregate.n < 1:
             raise ValueError("aggregate holds no reports (n = 0)")
@@ -306,7 +266,7 @@ class Oracle(ABC):
 
         ``freqs`` (shape ``(k,)``) is the true distribution; ``None`` gives the rare-item
         limit (``f_v -> 0`` and, for blocked oracles, no other user in ``v``'s block): the
-        per-user factor ``V`` of the reference tables divided by ``n``.
+        per-user factor ``V`` (Wang et al. 2017, Section 3) divided by ``n``.
         """
         n, f = self._check_freqs(n, freqs)
         return self._variance(n, f, freqs is None)
@@ -366,7 +326,7 @@ class IndexReports:
 
 class SupportOracle(Oracle):
     """An oracle whose report supports a set of items with P1 = P(supports x | x) and the
-    same P0 = P(supports v | w) for every v != w (Wang et al. 2017, Section 3; reference §1).
+    same P0 = P(supports v | w) for every v != w (Wang, Blocki, Li, Jha 2017, Section 3).
 
     Subclasses set ``_p1`` and ``_p0`` (exact realised rationals) and ``_support(counts)``.
     """

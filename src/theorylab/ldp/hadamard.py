@@ -38,7 +38,8 @@ def _parity(a: np.ndarray) -> np.ndarray:
 
 
 class HR(IndexReports, Oracle):
-    """Blocked Hadamard response (reference §2.6; the authors' ``HadamardResponse``).
+    """Blocked Hadamard response (Acharya, Sun, Zhang 2019, as the ``HadamardResponse`` of
+    the code of Feldman, Nelson, Nguyen, Talwar 2022).
 
     ``B`` = the largest power of two below ``min(e^eps, 2k)`` blocks of ``b - 1`` items,
     ``b`` the smallest power of two with ``B (b - 1) >= k``. Item ``x`` is row
@@ -161,7 +162,7 @@ class HR(IndexReports, Oracle):
 
 
 class RHR(IndexReports, Oracle):
-    """Recursive Hadamard response (Chen, Kairouz, Ozgur 2020; reference §2.7), private coin.
+    """Recursive Hadamard response (Chen, Kairouz, Ozgur 2020), private coin.
 
     ``K = 2^ceil(log2 k)``, ``b = min(log2 K, ceil(eps log2 e))``, groups of
     ``B = K / 2^(b-1)`` items: item ``x = (hi, lo)``, ``hi = x div B``. The user draws

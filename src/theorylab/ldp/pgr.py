@@ -6,7 +6,7 @@ point ``u`` with probability ∝ ``e^eps`` if ``<u, v> = 0`` and ∝ 1 otherwise
 counts, for every ``v``, the reports on the hyperplane ``S_v`` with the O(K q t) dynamic
 programme of :mod:`theorylab.ldp.projective`. Unlike the authors' prime-only code, ``q`` may
 be any prime power (GF(4), GF(8), ... close the variance gap to subset selection at small
-epsilon), and the sampler is rejection-free and exactly epsilon-LDP (reference §3.4).
+epsilon), and the sampler is rejection-free and exactly epsilon-LDP (this library).
 """
 
 from __future__ import annotations
@@ -47,7 +47,7 @@ def smallest_t(q: int, k: int, *, blocks: int = 1) -> int:
 
 def pgr_variance_factor(q: int, t: int, epsilon: float) -> float:
     """Per-user variance factor ``V = r(1 - r)/(s - r)^2`` of PGR over ``GF(q)^t`` with the
-    ideal probabilities (reference §3.1; FNNT22 Section 3)."""
+    ideal probabilities (Feldman, Nelson, Nguyen, Talwar 2022)."""
     e = math.exp(epsilon)
     K = (q**t - 1) // (q - 1)
     cset = (q ** (t - 1) - 1) // (q - 1)
@@ -148,7 +148,7 @@ def point_from_randomness(
     *,
     use_numba: bool | None = None,
 ) -> np.ndarray:
-    """Deterministic core of the rejection-free PGR sampler (reference §3.4).
+    """Deterministic core of the rejection-free PGR sampler (this library).
 
     For the point ``v`` = ``items`` (indices), returns the index of the point ``u`` whose
     t-1 coordinates other than v's leading position are the base-q digits of ``R`` (in
@@ -187,7 +187,7 @@ def point_from_randomness(
 
 
 class PGR(IndexReports, SupportOracle):
-    """Projective Geometry Response (FNNT22, Section 3; reference §3).
+    """Projective Geometry Response (Feldman, Nelson, Nguyen, Talwar 2022, ICML).
 
     Parameters: ``q`` (``"auto"``: the prime or prime power minimising the exact variance,
     see :func:`choose_q`; or an explicit prime power), ``k_budget`` (cap on the padded
@@ -250,7 +250,7 @@ class PGR(IndexReports, SupportOracle):
 
     @property
     def params(self) -> dict[str, Any]:
-        """``q, t, K, cset, cint, s, r, V, bits`` (reference §3.1)."""
+        """``q, t, K, cset, cint, s, r, V, bits`` (the parameters of Feldman et al. 2022)."""
         return {
             "q": self.q,
             "t": self.t,
@@ -316,7 +316,7 @@ class PGR(IndexReports, SupportOracle):
 
 
 class HPGR(IndexReports, Oracle):
-    """Hybrid Projective Geometry Response (FNNT22, Section 5; reference §3.7).
+    """Hybrid Projective Geometry Response (Feldman, Nelson, Nguyen, Talwar 2022, ICML).
 
     ``h = max(2, ceil((e^eps + 1)/q'))`` blocks, each a projective space over the small
     field ``GF(q')`` (``q_prime``, default 5; any prime power) with ``b = (q'^t' - 1)/(q' - 1)``

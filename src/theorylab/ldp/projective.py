@@ -1,14 +1,14 @@
 """Projective spaces P^{t-1}(GF(q)) and fast hyperplane counting (the PGR server).
 
-Points are indexed as in Feldman, Nelson, Nguyen, Talwar 2022 (the authors' code; reference
-§3.3): the canonical vector of a point is its representative whose first non-zero entry is
-1; with offsets ``o_g = (q^g - 1)/(q - 1)``, index ``j`` in group ``g`` (``o_g <= j < o_{g+1}``)
-has zeros in positions ``0 .. t-2-g``, a 1 in position ``t-1-g`` and the base-q digits of
-``j - o_g`` (most significant first) in the last ``g`` positions.
+Points are indexed as in the code of Feldman, Nelson, Nguyen, Talwar 2022: the canonical
+vector of a point is its representative whose first non-zero entry is 1; with offsets
+``o_g = (q^g - 1)/(q - 1)``, index ``j`` in group ``g`` (``o_g <= j < o_{g+1}``) has zeros
+in positions ``0 .. t-2-g``, a 1 in position ``t-1-g`` and the base-q digits of ``j - o_g``
+(most significant first) in the last ``g`` positions.
 
 :func:`hyperplane_counts` computes ``T[v] = sum_{u : <u, v> = 0} y[u]`` for every point v:
-by the O(K q t) dynamic programme over prefixes/suffixes (FNNT22, Section 4; reference
-§3.6), by a t-dimensional FFT over Z_q^t (prime q), or densely (tests only).
+by the O(K q t) dynamic programme over prefixes/suffixes (the fast server of Feldman et al.
+2022), by a t-dimensional FFT over Z_q^t (prime q), or densely (tests only).
 """
 
 from __future__ import annotations
@@ -199,7 +199,7 @@ def _dp(y: np.ndarray, q: int, t: int, *, use_numba: bool | None = None) -> np.n
 
     Level ``l`` stores ``f_l(a, b, z) = sum{ y_u : u[:l] = a, <u[l:], b> = z }`` for prefixes
     ``a`` in {0} ∪ canonical (encoded 0 / index+1) and suffixes ``b`` likewise, as an array
-    ``(batch, |A_l|, |B_{t-l}| q)`` with column ``b q + z`` (reference §3.6).
+    ``(batch, |A_l|, |B_{t-l}| q)`` with column ``b q + z``.
     """
     F = field(q)
     if use_numba is None:

@@ -3,7 +3,7 @@
 Every random choice made by a :mod:`theorylab.ldp` randomiser is one of two kinds:
 
 - a **uniform integer** in ``[0, m)``: drawn with ``numpy.random.Generator.integers``
-  (Lemire's unbiased rejection method) or, for ``rng="secure"``, by rejection sampling on
+  (Lemire's unbiased rejection method) or, for ``seed="secure"``, by rejection sampling on
   64-bit words from the operating system; its distribution is exactly uniform;
 - a **Bernoulli** draw: realised as ``U < M`` with ``U`` a uniform integer in ``[0, 2^53)``,
   so its probability is *exactly* the dyadic rational ``M / 2^53``.
@@ -28,11 +28,11 @@ import os
 import secrets
 from decimal import Decimal, localcontext
 from fractions import Fraction
-from typing import Any
 
 import numpy as np
 
-from theorylab._core.rng import as_generator
+from theorylab._core.deprecation import renamed_kwargs
+from theorylab._core.rng import SeedLike, as_generator
 
 #: Bernoulli thresholds live on the grid ``M / 2**PRECISION_BITS``.
 PRECISION_BITS = 53
@@ -41,31 +41,35 @@ _TWO64 = 1 << 64
 
 
 class RandomSource:
-    """Uniform integers and exact Bernoulli draws, from a seeded NumPy generator or the OS.
+    """Uniform integers and exact Bernoulli draws, from a seeded NumPy generator or the OS
+    (this library; integer draws as advised by Mironov 2012).
 
-    ``RandomSource(rng)`` accepts what every ``privatize`` accepts: ``None`` (fresh OS
+    ``RandomSource(seed)`` accepts what every ``privatize`` accepts: ``None`` (fresh OS
     entropy seeds a NumPy PCG64 generator), an ``int`` seed, a ``numpy.random.Generator``
-    (used as is, its state advances), or the string ``"secure"``: every draw then comes from
-    ``os.urandom`` (the kernel CSPRNG), as a real client deployment needs. NumPy's PCG64 is
-    fine for simulation and reproducibility but is not a cryptographic generator.
+    (used as is, its state advances), a ``torch.Generator`` (one draw of it seeds a NumPy
+    generator), or the string ``"secure"``: every draw then comes from ``os.urandom`` (the
+    kernel CSPRNG), as a real client deployment needs. NumPy's PCG64 is fine for simulation
+    and reproducibility but is not a cryptographic generator. ``rng=`` is the deprecated
+    spelling of ``seed=``.
     """
 
-    def __init__(self, rng: Any = None) -> None:
-        if isinstance(rng, RandomSource):
-            self.secure: bool = rng.secure
-            self.generator: np.random.Generator | None = rng.generator
+    @renamed_kwargs(rng="seed")
+    def __init__(self, seed: SeedLike | str | RandomSource = None) -> None:
+        if isinstance(seed, RandomSource):
+            self.secure: bool = seed.secure
+            self.generator: np.random.Generator | None = seed.generator
             return
-        if isinstance(rng, str):
-            if rng != "secure":
+        if isinstance(seed, str):
+            if seed != "secure":
                 raise ValueError(
-                    f"rng must be None, an int seed, a numpy.random.Generator or 'secure'; "
-                    f"got the string {rng!r}"
+                    "seed must be None, an int, a numpy.random.Generator, a torch.Generator "
+                    f"or 'secure'; got the string {seed!r}"
                 )
             self.secure = True
             self.generator = None
             return
         self.secure = False
-        self.generator = as_generator(rng, name="rng")
+        self.generator = as_generator(seed, name="seed")
 
     # -- raw words -------------------------------------------------------------------------
     def _words(self, size: int) -> np.ndarray:
@@ -109,9 +113,10 @@ class RandomSource:
         return out.astype(np.int64).reshape(shape)
 
 
-def as_source(rng: Any) -> RandomSource:
-    """:class:`RandomSource` from an ``rng`` argument (see its docstring)."""
-    return rng if isinstance(rng, RandomSource) else RandomSource(rng)
+@renamed_kwargs(rng="seed")
+def as_source(seed: SeedLike | str | RandomSource) -> RandomSource:
+    """:class:`RandomSource` from a ``seed`` argument (see its docstring; this library)."""
+    return seed if isinstance(seed, RandomSource) else RandomSource(seed)
 
 
 def threshold(prob: float | Fraction, *, direction: str) -> int:

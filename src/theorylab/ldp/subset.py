@@ -63,9 +63,10 @@ _floyd_nb = jit(_floyd_kernel)
 
 
 class SS(SupportOracle):
-    """Subset selection: output a d-subset S with ``P(S) ∝ e^eps`` if ``x ∈ S``, else ``∝ 1``.
+    """Subset selection (Ye and Barg 2018; Wang et al. 2016): output a d-subset S with
+    ``P(S) ∝ e^eps`` if ``x ∈ S``, else ``∝ 1``.
 
-    Exact sampler (reference §2.5): with probability ``P1 = d e^eps / (d e^eps + k - d)``
+    Exact sampler: with probability ``P1 = d e^eps / (d e^eps + k - d)``
     report ``{x}`` plus ``d - 1`` uniform distinct items of ``[k] \\ {x}``, otherwise ``d``
     uniform distinct items of ``[k] \\ {x}`` (the fill never contains x: the authors' C++ gets
     this wrong). Uniform subsets come from Floyd's algorithm (Bentley and Floyd 1987),
