@@ -4,10 +4,13 @@ Every ```python block of README.md runs as written; a line whose comment reads
 ``# -> expected`` must print ``expected``:
 
 - words and symbols match exactly, ``...`` matches any run of words;
-- a number matches the printed number rounded to the significant digits written
-  (``# -> 0.0095`` accepts 0.00952), an integer matches exactly;
+- a number matches the printed number rounded to the digits written (``# -> 0.0095``
+  accepts 0.00952, ``# -> 7698`` accepts 7697.9);
 - ``~x`` accepts a printed number within 10% of x (for Monte-Carlo or timing-free values
-  that vary with the platform's arithmetic).
+  that vary with the platform's arithmetic);
+- `` — `` (an em dash between spaces) starts a remark that is not checked.
+
+A comment line that starts with ``# ->`` checks what the statement just above it printed.
 """
 
 from __future__ import annotations
@@ -39,8 +42,8 @@ def _number_ok(expected: str, printed: str) -> bool:
     e, p = float(expected), float(printed)
     if approx:
         return math.isclose(p, e, rel_tol=0.1, abs_tol=0.0)
-    if re.fullmatch(r"[-+]?\d+", expected):
-        return p == e
+    if re.fullmatch(r"[-+]?\d+", expected):  # an integer: the printed value to the unit
+        return round(p) == e
     mantissa = expected.lower().split("e")[0].lstrip("+-").replace(".", "").lstrip("0")
     sig = max(len(mantissa), 1)
     return float(f"{p:.{sig - 1}e}") == float(f"{e:.{sig - 1}e}")
@@ -71,7 +74,8 @@ def test_matcher_itself():
     assert matches("~1e24", "1.05e+24") and not matches("~1e24", "1.3e24")
     assert matches("[3, 4, 5] ...", "[3, 4, 5] and more words")
     assert matches("True", "True") and not matches("True", "False")
-    assert matches("1.0000", "0.99999999") and not matches("2", "2.4")
+    assert matches("1.0000", "0.99999999") and not matches("2", "2.6")
+    assert matches("7698", "7697.93") and matches("3", "3")
 
 
 def _run(code: str) -> dict[int, list[str]]:
@@ -93,10 +97,13 @@ def test_readme_python_block(index):
     code = BLOCKS[index]
     printed = _run(code)
     checked = 0
-    for lineno, line in enumerate(code.splitlines(), start=1):
+    lines = code.splitlines()
+    for lineno, line in enumerate(lines, start=1):
         if "# ->" not in line:
             continue
-        expected = line.split("# ->", 1)[1].strip()
+        if line.lstrip().startswith("# ->"):  # on its own line: the statement above it
+            lineno = next(i for i in range(lineno - 1, 0, -1) if lines[i - 1].strip())
+        expected = line.split("# ->", 1)[1].split(" — ", 1)[0].strip()
         got = " ".join(printed.get(lineno, []))
         assert matches(expected, got), f"README block {index}, line {lineno}: {line.strip()!r} printed {got!r}"
         checked += 1
