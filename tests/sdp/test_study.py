@@ -1,12 +1,13 @@
-"""The ``burer-monteiro-rank`` study (quick preset, run once) and the ``maxcut`` command."""
+"""The ``burer-monteiro-rank`` study (quick preset, run once): the protocol, its sections in
+report order, captions, citations, and claims that can fail."""
 
-import numpy as np
+import re
+
 import pytest
-from typer.testing import CliRunner
 
 from theorylab import studies
-from theorylab.cli import app
 from theorylab.studies import burer_monteiro_rank as study
+from theorylab.studies.base import Section
 
 
 @pytest.fixture(scope="module")
@@ -17,9 +18,35 @@ def result():
 def test_quick_study_claims_pass(result):
     failed = [(c.statement, c.measured, c.expected) for c in result.claims if not c.passed]
     assert not failed
-    assert len(result.claims) >= 10
+    assert len(result.claims) == 13
     assert set(result.figures) == {"success_and_certificate_vs_p", "time_vs_n"}
-    assert result.seconds < 60
+    assert result.seconds < 60 and result.preset == "quick" and result.seed == 0
+
+
+def test_protocol_and_report_order(result):
+    s = studies.load("burer-monteiro-rank")
+    assert isinstance(s, study.BurerMonteiroRank) and s.name == result.name
+    assert s.preset_of(study.Config.quick()) == "quick"
+    assert s.preset_of(study.Config.full()) == "full"
+    # spurious claims first, then success rates, the WW threshold, the timings
+    statements = [c.statement for c in result.claims]
+    assert statements[0].startswith("The point is first-order critical")
+    assert statements[7].startswith("BVB:")
+    assert statements[11].startswith("Spurious second-order critical points exist")
+    assert statements[12].startswith("The Burer–Monteiro solver certifies")
+    titles = [t.title for t in result.tables]
+    assert [t.split()[0] for t in titles] == ["Spurious", "Success", "WW", "MaxCut"]
+    assert set(result.captions) == set(result.figures)
+    assert all(c.strip().endswith(".") for c in result.captions.values())
+
+
+def test_claims_cite_papers_not_internal_documents(result):
+    citation = re.compile(r"\b[A-Z][\w\-'’]+.{0,120}?\b(19|20)\d\d\b|this library", re.S)
+    for c in result.claims:
+        assert citation.search(c.source), c.source
+        assert "reference" not in c.source and "HRVW" not in c.source, c.source
+    text = " ".join([result.summary, *(t.title for t in result.tables)])
+    assert "reference" not in text
 
 
 def test_study_tables_are_consistent(result):
@@ -31,6 +58,12 @@ def test_study_tables_are_consistent(result):
     assert rates[("goe", 9)] == 1.0  # p_BVB(40) = 9
 
 
+def test_sections_are_sections():
+    cfg = study.Config.quick()
+    section = study._threshold_section(cfg)
+    assert isinstance(section, Section) and len(section.claims) == 1 and section.claims[0].passed
+
+
 def test_claims_can_fail():
     cfg = study.Config.quick()
     # a staircase step that is not taken: rank p stays uncertified
@@ -38,31 +71,3 @@ def test_claims_can_fail():
     assert out["lambda_upper"] < 0 and out["f_V"] > out["sdp_ipm"]
     ok, lam, _ = study.success_job(("spurious", 20, 4, 0, 4, 0, cfg.tol))
     assert not ok and lam < 0
-
-
-runner = CliRunner()
-
-
-def test_cli_maxcut_on_rudy_file(tmp_path):
-    path = tmp_path / "c7.txt"
-    path.write_text("7 7\n" + "".join(f"{i + 1} {(i + 1) % 7 + 1} 1\n" for i in range(7)))
-    out = runner.invoke(app, ["maxcut", str(path), "--tol", "1e-8"])
-    assert out.exit_code == 0, out.output
-    exact = 3.5 * (1 + np.cos(np.pi / 7))
-    assert f"{exact:.6f}"[:8] in out.output
-    assert "yes" in out.output and "6" in out.output
-
-
-def flat(text):
-    return " ".join(text.replace("│", " ").split())
-
-
-def test_cli_maxcut_bad_input(tmp_path):
-    out = runner.invoke(app, ["maxcut", "no-such-graph"], env={"COLUMNS": "300"})
-    assert out.exit_code == 2 and "neither a file" in flat(out.output)
-    bad = tmp_path / "bad.txt"
-    bad.write_text("3 1\n1 1 1\n")
-    out = runner.invoke(app, ["maxcut", str(bad)], env={"COLUMNS": "300"})
-    assert out.exit_code == 2 and "self-loop" in flat(out.output)
-    out = runner.invoke(app, ["maxcut", str(bad), "--rank", "x"])
-    assert out.exit_code != 0
