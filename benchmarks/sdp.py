@@ -1,14 +1,15 @@
 """Benchmark: theorylab.sdp (MaxCut SDP to a certified relative gap <= 1e-6) against
 pymanopt trust regions on the oblique manifold (numpy backend, hand-written Euclidean
 gradient and Hessian, rank p_BVB as in Boumal's maxcut_manopt.m) and cvxpy + SCS (the
-convex route), with the reference's measured mixing-method timings (no maintained Python
-package exists; reference §9.2, §11) printed alongside.
+convex route), with mixing-method timings from an earlier run (Wang, Chang, Kolter 2017,
+numba port; no maintained Python package exists) printed alongside.
 
 Graphs: Erdős–Rényi of average degree 20 with n = 200, 1000, 2000 and the G-set graphs
 found in ``../shared/data/gset`` (from the repository root; skipped if absent). Every
 solver's output goes through the same rigorous certificate (``theorylab.sdp.certificate``;
-SCS's X is first projected onto the feasible set, reference §5.1), and the time to a
-certified result includes that certificate. BLAS runs on one thread (reference §12).
+SCS's X is first projected onto the feasible set), and the time to a certified result
+includes that certificate. BLAS runs on one thread (multithreaded BLAS slows the small
+products of the Riemannian solvers down).
 Peers get time limits (``--peer-time``) so that the run finishes.
 
 Run: ``.venv/bin/python benchmarks/sdp.py [--quick] [--peer-time 60] [--only G11 G43]``.
@@ -20,7 +21,7 @@ from __future__ import annotations
 import os
 
 for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ[_var] = "1"  # before numpy is imported (reference §12)
+    os.environ[_var] = "1"  # before numpy is imported
 
 import argparse  # noqa: E402
 import json  # noqa: E402
@@ -39,16 +40,16 @@ from theorylab.sdp import certificate, erdos_renyi, maxcut, rank_threshold, read
 ROOT = Path(__file__).resolve().parents[1]
 GSET = ROOT.parent / "shared" / "data" / "gset"
 GSET_NAMES = ("G1", "G2", "G3", "G11", "G14", "G22", "G43", "G48", "G55", "G70", "G81")
-# reference §11 (2-core machine, one BLAS thread): locus-lab mixing method in numba,
+# an earlier run (2-core machine, one BLAS thread): locus-lab mixing method in numba,
 # eps = 1e-6 (certified gaps 1.5e-7 ... 3.9e-7)
-REFERENCE_MIXING = {200: 0.017, 1000: 0.29, 2000: 1.15}
+EARLIER_MIXING = {200: 0.017, 1000: 0.29, 2000: 1.15}
 console = Console(width=170)
 
 
 def certified_max_form(A: sp.csr_matrix, Y: np.ndarray) -> tuple[float, float, float]:
     """(value, certified upper bound, relative gap) of a factor Y for max <L/4, X>."""
     total = float(A.sum())
-    cert = certificate(A, Y, target_gap=1e-8 * abs(total) + 1e-12)
+    cert = certificate(A, Y, target_gap=1e-8 * abs(total) + 1e-12, seed=0)
     value = (total - cert.value) / 4
     upper = (total - cert.bound) / 4
     return value, upper, (upper - value) / abs(value) if value else 0.0
@@ -68,7 +69,7 @@ def run_ours(A: sp.csr_matrix, seed: int, repeats: int, max_time: float) -> dict
                 "rel_gap": res.rel_gap,
                 "certified": res.certified,
                 "rank": res.rank,
-                "ranks": res.sdp.ranks,
+                "ranks": list(res.sdp.ranks),
                 "cut": res.cut_value,
                 "memory_Y_MB": res.Y.nbytes / 2**20,
             }
@@ -83,7 +84,7 @@ def run_pymanopt(A: sp.csr_matrix, seed: int, max_time: float) -> dict[str, Any]
 
     n = A.shape[0]
     p = rank_threshold(n)
-    manifold = Oblique(p, n)  # unit-norm columns: the point is Y^T (reference §2)
+    manifold = Oblique(p, n)  # unit-norm columns: the point is Y^T
 
     @pymanopt.function.numpy(manifold)
     def cost(Yt: np.ndarray) -> float:
@@ -130,7 +131,7 @@ def run_scs(A: sp.csr_matrix, max_time: float) -> dict[str, Any]:
     except cp.error.SolverError as exc:
         return {"seconds": time.perf_counter() - t0, "error": str(exc)[:80], "certified": False}
     Xv = np.asarray(X.value)
-    w, V = np.linalg.eigh((Xv + Xv.T) / 2)  # project onto the feasible set (reference §5.1)
+    w, V = np.linalg.eigh((Xv + Xv.T) / 2)  # project onto the feasible set
     Y = V[:, w > 0] * np.sqrt(w[w > 0])
     value, upper, gap = certified_max_form(A, Y)
     return {
@@ -168,7 +169,7 @@ def main() -> None:
     ap.add_argument("--pymanopt-max-n", type=int, default=5000, help="largest n for pymanopt")
     ap.add_argument("--only", nargs="*", help="graph names to run (e.g. G11 'ER n=1000')")
     args = ap.parse_args()
-    maxcut(erdos_renyi(60, 6, seed=0), method="mixing")  # numba warm-up, not timed
+    maxcut(erdos_renyi(60, 6, seed=0), method="mixing", seed=0)  # numba warm-up, not timed
     rows: list[dict[str, Any]] = []
     for name, A in graphs(args.quick, args.only):
         n = A.shape[0]
@@ -189,8 +190,8 @@ def main() -> None:
             except ImportError as exc:
                 rec["cvxpy+scs"] = {"error": f"not installed: {exc}"}
             console.print(f"  cvxpy+scs: {rec['cvxpy+scs']}")
-        if name.startswith("ER") and n in REFERENCE_MIXING:
-            rec["mixing (reference §11)"] = {"seconds": REFERENCE_MIXING[n], "certified": True}
+        if name.startswith("ER") and n in EARLIER_MIXING:
+            rec["mixing (earlier run)"] = {"seconds": EARLIER_MIXING[n], "certified": True}
         rows.append(rec)
     table = Table(
         title="MaxCut SDP to a certified relative gap <= 1e-6 (seconds; ratio = peer / ours)"
@@ -207,7 +208,7 @@ def main() -> None:
         "SCS [s]",
         "gap",
         "ratio",
-        "mixing ref. [s]",
+        "mixing, earlier [s]",
         "ratio",
     ):
         table.add_column(col)
@@ -225,7 +226,7 @@ def main() -> None:
 
     for rec in rows:
         o = rec["theorylab"]
-        mix = rec.get("mixing (reference §11)")
+        mix = rec.get("mixing (earlier run)")
         table.add_row(
             rec["graph"],
             str(rec["n"]),

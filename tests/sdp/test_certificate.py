@@ -1,10 +1,14 @@
 """Certificates against dense eigendecompositions, derivatives against finite differences."""
 
+import dataclasses
+import json
+
 import numpy as np
 import pytest
 import scipy.sparse as sp
 
 from theorylab.sdp import (
+    Certificate,
     certificate,
     cost_value,
     erdos_renyi,
@@ -33,7 +37,7 @@ def dense_slack(C, Y):
 def test_lambda_bracket_contains_true_eigenvalue(sparse, seed):
     C = random_sym(50, seed) if not sparse else erdos_renyi(300, 6, seed=seed)
     Y = random_point(C.shape[0], 3, seed)
-    cert = certificate(C, Y)
+    cert = certificate(C, Y, seed=0)
     S, lam = dense_slack(C, Y)
     true = np.linalg.eigvalsh(S)[0]
     lo, hi = cert.lambda_interval
@@ -56,7 +60,7 @@ def test_negative_slack_within_budget_is_certified(seed):
     true = np.linalg.eigvalsh(S)[0]
     assert true < 0
     target = -10.0 * 300 * true / 3.0  # first shift -target/(10 n) = true/3 fails
-    cert = certificate(C, Y, target_gap=target)
+    cert = certificate(C, Y, target_gap=target, seed=0)
     lo, hi = cert.lambda_interval
     assert cert.rigorous
     assert lo <= true <= hi + 1e-12 * abs(true)
@@ -68,14 +72,14 @@ def test_negative_slack_within_budget_is_certified(seed):
 def test_escape_direction_has_curvature_2_lambda():
     C = random_sym(30, 5)
     Y = random_point(30, 2, 1)
-    cert = certificate(C, Y)
+    cert = certificate(C, Y, seed=0)
     U = cert.escape_direction(Y)
     Y0 = np.hstack([Y, np.zeros((30, 1))])
     assert np.abs(np.einsum("ij,ij->i", U, Y0)).max() == 0  # tangent at [Y, 0]
     S, _ = dense_slack(C, Y)
     u = cert.escape
     assert np.isclose(u @ S @ u, cert.lambda_min, rtol=1e-10)
-    # f(R([Y,0] + a U)) - f([Y,0]) = a^2 lambda_min + O(a^3) (reference §6)
+    # f(R([Y,0] + a U)) - f([Y,0]) = a^2 lambda_min + O(a^3): the curvature of the escape
     for a in (1e-2, 3e-3):
         diff = cost_value(C, retract(Y0, a * U)) - cost_value(C, Y0)
         assert diff == pytest.approx(a * a * cert.lambda_min, rel=0.05)
@@ -85,16 +89,16 @@ def test_bound_below_independent_ipm_value():
     C = random_sym(40, 7)
     ipm = hrvw(C, tol=1e-10)
     for p in (1, 2, 5):
-        cert = certificate(C, random_point(40, p, p))
+        cert = certificate(C, random_point(40, p, p), seed=0)
         assert cert.bound <= ipm.value + 1e-9 * abs(ipm.value)
-        assert cert.value >= ipm.lower - 1e-9 * abs(ipm.value)
+        assert cert.value >= ipm.bound - 1e-9 * abs(ipm.value)
 
 
 def test_diagonal_shift_invariance():
     C = random_sym(25, 3)
     Y = random_point(25, 4, 0)
     d = np.random.default_rng(1).standard_normal(25)
-    c1, c2 = certificate(C, Y), certificate(C + np.diag(d), Y)
+    c1, c2 = certificate(C, Y, seed=0), certificate(C + np.diag(d), Y, seed=0)
     np.testing.assert_allclose(c1.S, c2.S, atol=1e-12)
     assert c2.value == pytest.approx(c1.value + d.sum(), rel=1e-12)
     assert c1.lambda_min == pytest.approx(c2.lambda_min, rel=1e-9)
@@ -105,7 +109,7 @@ def test_diagonal_shift_invariance():
 
 def test_diagonal_slack_is_exact():
     # no off-diagonal entries: S is diagonal and its eigenvalues are known exactly
-    cert = certificate(np.diag([1.0, -2.0, 3.0]), random_point(3, 2, 0))
+    cert = certificate(np.diag([1.0, -2.0, 3.0]), random_point(3, 2, 0), seed=0)
     assert cert.lambda_interval[0] == cert.lambda_interval[1]
     assert cert.bound == pytest.approx(2.0) and cert.value == pytest.approx(2.0)
 
@@ -127,6 +131,34 @@ def test_gradient_and_hessian_by_finite_differences():
         np.testing.assert_allclose(
             riemannian_hessian(C, Y, U), project(Y, dg), rtol=1e-5, atol=1e-6
         )
+
+
+def test_certificate_result_and_seeds():
+    A = erdos_renyi(200, 6, seed=4)
+    Y = random_point(200, 3, 0)
+    cert = certificate(A, Y, seed=0)
+    assert isinstance(cert, Certificate) and cert.sense == "min"
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        cert.bound = 0.0
+    assert (cert.lower, cert.upper) == (cert.bound, cert.value)
+    assert cert.gap == pytest.approx(cert.value - cert.bound) and cert.gap >= 0
+    assert cert.rel_gap == pytest.approx(cert.gap / abs(cert.value))
+    d = cert.to_dict()
+    json.dumps(d)
+    assert "S" not in d and d["bound"] == cert.bound and d["rigorous"] is True
+    # the seed only draws eigensolver start vectors: every kind gives the same value and a
+    # bound equal up to the eigensolver tolerance; a fixed int repeats exactly
+    for seed in (3, np.random.default_rng(3), None):
+        other = certificate(A, Y, seed=seed)
+        assert other.value == cert.value
+        assert other.bound == pytest.approx(cert.bound, rel=1e-6)
+    np.testing.assert_array_equal(
+        certificate(A, Y, seed=7).escape, certificate(A, Y, seed=7).escape
+    )
+    with pytest.raises(TypeError, match="seed"):
+        certificate(A, Y, seed="0")
+    with pytest.raises(ValueError, match="target_gap"):
+        certificate(A, Y, target_gap=-1.0)
 
 
 @pytest.mark.parametrize(

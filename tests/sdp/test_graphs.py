@@ -10,6 +10,7 @@ import scipy.sparse as sp
 from theorylab.sdp import (
     as_adjacency,
     erdos_renyi,
+    goe_cost,
     rank_barvinok_pataki,
     rank_threshold,
     rank_ww,
@@ -130,7 +131,7 @@ def test_rank_rules_match_definitions():
         assert rank_threshold(n) == min(p for p in range(1, n + 3) if p * (p + 1) // 2 > n)
         ww = [p for p in range(1, n + 1) if p * (p + 1) // 2 + p <= n]
         assert rank_ww(n) == (max(ww) if ww else 0)
-    assert [rank_ww(n) for n in (14, 20, 30, 1000)] == [4, 5, 6, 43]  # reference §7 table
+    assert [rank_ww(n) for n in (14, 20, 30, 1000)] == [4, 5, 6, 43]  # by hand
     assert rank_threshold(10, m=3) == 3
     assert math.isqrt(8) == 2
     with pytest.raises(ValueError, match="n"):
@@ -144,3 +145,25 @@ def test_z2_synchronization_model():
     assert abs(x @ A @ x / 400 - 3.0) < 0.5
     assert sync_overlap(np.outer(x, [1.0, 0.0]), x) == 1.0
     assert sync_overlap(np.outer(-x, [0.0, 1.0]), x) == 1.0
+
+
+def test_goe_cost():
+    C = goe_cost(400, seed=0)
+    assert C.shape == (400, 400) and np.array_equal(C, C.T)
+    off = C[np.triu_indices(400, 1)]
+    assert abs(off.var() * 400 - 1.0) < 0.05  # off-diagonal variance 1/n
+    assert abs(np.diag(C).var() * 400 - 2.0) < 0.4  # diagonal variance 2/n
+    assert abs(np.linalg.eigvalsh(C)[-1] - 2.0) < 0.2  # semicircle edge at 2
+    np.testing.assert_array_equal(goe_cost(30, seed=5), goe_cost(30, seed=np.random.default_rng(5)))
+    with pytest.raises(TypeError, match="n"):
+        goe_cost(3.0)
+
+
+def test_generators_seeds_default_to_fresh_entropy():
+    # seed=None draws fresh graphs; an explicit seed repeats
+    assert (erdos_renyi(300, 10) != erdos_renyi(300, 10)).nnz > 0
+    a, b = toroidal_grid(5, 5, seed=np.random.default_rng(2)), toroidal_grid(5, 5, seed=2)
+    assert (a != b).nnz == 0
+    A1, x1 = z2_synchronization(20, 1.0, seed=3)
+    A2, x2 = z2_synchronization(20, 1.0, seed=3)
+    assert np.array_equal(A1, A2) and np.array_equal(x1, x2)

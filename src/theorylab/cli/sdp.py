@@ -1,7 +1,10 @@
 """``theorylab sdp maxcut PATH_OR_GSET_NAME``: certified MaxCut SDP bound and a rounded cut.
 
 ``PATH_OR_GSET_NAME`` is a G-set/rudy text file, or a G-set name (``G11``) looked up in
-``$THEORYLAB_GSET_DIR``, ``./shared/data/gset`` and ``../shared/data/gset``.
+``$THEORYLAB_GSET_DIR``, ``./shared/data/gset`` and ``../shared/data/gset``. ``--json``
+prints :meth:`MaxCutResult.to_dict` (``value`` = SDP value, ``bound`` = certified upper
+bound, the cut; the factor ``Y`` is left out). The old spelling ``theorylab maxcut`` still
+works, with a deprecation note.
 """
 
 from __future__ import annotations
@@ -53,22 +56,28 @@ def maxcut(
     rounds: int = typer.Option(64, help="random hyperplanes for Goemans–Williamson rounding"),
     as_json: bool = json_option(),
 ) -> None:
-    """Solve the MaxCut SDP with a certified upper bound and round it to a cut."""
+    """Solve the MaxCut SDP with a certified upper bound and round it to a cut (Goemans &
+    Williamson 1995; Burer–Monteiro with a dual certificate)."""
     from threadpoolctl import threadpool_limits
 
     from theorylab.sdp import maxcut as solve
     from theorylab.sdp import read_gset
 
+    fixed_rank = _rank(rank)
     path = _resolve(graph)
     A = read_gset(path)
     with threadpool_limits(1):
         res = solve(
-            A, rank=_rank(rank), tol=tol, method=method, max_time=max_time, seed=seed,
+            A,
+            rank=fixed_rank,
+            tol=tol,
+            method=method,
+            max_time=max_time,
+            seed=seed,
             n_rounds=rounds,
         )
     if as_json:
-        print_json(res)
-        return
+        return print_json(res)
     t = Table(title=f"MaxCut SDP of {path.name}", show_header=False)
     lo, hi = res.sdp.lambda_interval
     rows = [

@@ -7,10 +7,15 @@ regions (Absil, Baker, Gallivan 2007), the Riemannian staircase (Boumal 2015), a
 dual certificate, the rank rules of Barvinok–Pataki, Boumal–Voroninski–Bandeira (2016/2020)
 and Waldspurger–Waters (2020), and costs with spurious second-order critical points.
 
+Results are frozen (``to_dict()`` for JSON); the certifying ones (``SDPResult``,
+``Certificate``, ``MaxCutResult``, ``IPMResult``) share ``value`` / ``bound`` / ``lower`` /
+``upper`` / ``gap`` / ``rel_gap``. Every sampling function takes ``seed`` (default ``None``:
+fresh entropy).
+
 Quickstart::
 
     from theorylab.sdp import maxcut, erdos_renyi
-    res = maxcut(erdos_renyi(1000, 20, seed=0))
+    res = maxcut(erdos_renyi(1000, 20, seed=0), seed=0)
     res.sdp_value, res.upper_bound, res.certified, res.cut_value
 """
 
@@ -18,6 +23,7 @@ from theorylab.sdp.certificate import Certificate, certificate
 from theorylab.sdp.graphs import (
     as_adjacency,
     erdos_renyi,
+    goe_cost,
     read_gset,
     sync_overlap,
     toroidal_grid,
@@ -34,7 +40,12 @@ from theorylab.sdp.problem import (
 )
 from theorylab.sdp.ranks import rank_barvinok_pataki, rank_threshold, rank_ww
 from theorylab.sdp.solver import SDPResult, solve_diag_sdp
-from theorylab.sdp.spurious import CriticalityReport, is_second_order_critical, spurious_instance
+from theorylab.sdp.spurious import (
+    CriticalityReport,
+    hidden_curvature_ratio,
+    is_second_order_critical,
+    spurious_instance,
+)
 
 __all__ = [
     "Certificate",
@@ -47,7 +58,9 @@ __all__ = [
     "cost_value",
     "cut_values",
     "erdos_renyi",
+    "goe_cost",
     "gw_round",
+    "hidden_curvature_ratio",
     "hrvw",
     "is_second_order_critical",
     "maxcut",

@@ -1,4 +1,4 @@
-"""Dual certificates for ``min <C, X>`` s.t. ``diag(X) = 1``, ``X`` PSD (reference §5).
+"""Dual certificates for ``min <C, X>`` s.t. ``diag(X) = 1``, ``X`` PSD.
 
 For any factor ``Y`` with unit rows, ``lambda = diag(C Y Y^T)`` and the slack
 ``S = C - Diag(lambda)``, weak duality gives (Boumal, Voroninski, Bandeira 2016, §4;
@@ -20,15 +20,19 @@ staircase (Boumal 2015, §4): ``[0, u]`` at ``[Y, 0]`` has curvature ``2 u^T S u
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+import numbers
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
 
 import numpy as np
 import scipy.linalg as sla
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
-from theorylab.sdp.problem import Cost, as_cost, normalize_rows, row_dots
+from theorylab._core.results import SKIP, Certified, Result
+from theorylab._core.rng import SeedLike, as_generator
+from theorylab._core.validation import check_real
+from theorylab.sdp.problem import Cost, _normalized, as_cost, row_dots
 
 U_MACH = 2.0**-53
 _LANCZOS_CAP = 30  # restarts of the rough estimate that picks the first shift
@@ -38,21 +42,25 @@ def _gamma(k: int) -> float:
     return k * U_MACH / (1.0 - k * U_MACH)
 
 
-@dataclass
-class Certificate:
-    """The certificate of a factor ``Y`` (min form).
+@dataclass(frozen=True, slots=True)
+class Certificate(Certified, Result):
+    """The dual certificate of a factor ``Y`` in min form (weak duality; Boumal,
+    Voroninski, Bandeira 2016, §4; Boumal 2015, Prop. 3).
 
-    ``value = f(Y)``; ``bound`` a lower bound on the SDP value (rigorous when
-    ``rigorous``); ``gap = value - bound >= 0``; ``lambda_min`` the eigensolver estimate of
-    ``lambda_min(S)`` (an upper bound on it, as a Rayleigh quotient); ``lambda_lower`` the
-    factorization-proved lower bound; ``escape`` a unit vector ``u`` with
+    ``value = f(Y) = <C, Y Y^T>`` (an upper bound on the SDP value); ``bound`` a lower
+    bound on it (rigorous when ``rigorous``); ``gap = value - bound``, ``rel_gap``,
+    ``lower`` and ``upper`` as for every certified result; ``lambda_min`` the eigensolver
+    estimate of ``lambda_min(S)`` (an upper bound on it, as a Rayleigh quotient);
+    ``lambda_lower`` the factorization-proved lower bound (``shift``, the same number, is
+    the shift the bound came from); ``escape`` a unit vector ``u`` with
     ``u^T S u = lambda_min < 0`` (``None`` when ``S`` is PSD up to the shift tested).
-    ``S`` is the slack matrix (CSR for sparse ``C``, dense otherwise)."""
+    ``S`` is the slack matrix (CSR for sparse ``C``, dense otherwise); ``to_dict()`` leaves
+    it out."""
 
-    S: Any
+    sense: ClassVar[str] = "min"
+    S: Any = field(metadata=SKIP)
     value: float
     bound: float
-    gap: float
     lambda_min: float
     lambda_lower: float
     rigorous: bool
@@ -64,19 +72,12 @@ class Certificate:
         """``(lambda_lower, lambda_min)``: a bracket of the smallest eigenvalue of ``S``."""
         return (self.lambda_lower, self.lambda_min)
 
-    @property
-    def rel_gap(self) -> float:
-        """``gap / |value|`` (0 when the gap is 0; inf when only the value is 0)."""
-        if self.gap <= 0:
-            return 0.0
-        return self.gap / abs(self.value) if self.value != 0 else float("inf")
-
     def escape_direction(self, Y: np.ndarray) -> np.ndarray | None:
         """Tangent direction ``[0, u]`` at ``[Y, 0]`` (shape ``(n, p + 1)``) along which the
         Hessian form is ``2 u^T S u < 0``; ``None`` when there is no negative curvature."""
         if self.escape is None:
             return None
-        n, p = Y.shape
+        n, p = np.shape(Y)
         U = np.zeros((n, p + 1))
         U[:, p] = self.escape
         return U
@@ -238,27 +239,36 @@ def _lower_search(S: np.ndarray, mu: float, step0: float, trace_abs: float) -> f
     return -float("inf")
 
 
-def _check_factor(Y: Any, n: int) -> np.ndarray:
-    Y = normalize_rows(Y, "Y")
-    if Y.shape[0] != n:
-        raise ValueError(f"Y must have n = {n} rows (one per row of C); got {Y.shape[0]}")
-    return Y
+def _int_seed(seed: SeedLike) -> int:
+    """``seed`` as an int for the eigensolver start vectors: an int as given (validated),
+    else one draw from it."""
+    if isinstance(seed, numbers.Integral) and not isinstance(seed, bool):
+        as_generator(seed)  # validates: a non-negative int
+        return int(seed)
+    return int(as_generator(seed).integers(2**31))
 
 
-def certificate(C: Any, Y: Any, *, target_gap: float | None = None, seed: int = 0) -> Certificate:
+def certificate(
+    C: Any, Y: Any, *, target_gap: float | None = None, seed: SeedLike = None
+) -> Certificate:
     """Certificate of the factor ``Y`` (``(n, p)``, rows renormalized) for
-    ``min <C, X>`` s.t. ``diag(X) = 1``, ``X`` PSD.
+    ``min <C, X>`` s.t. ``diag(X) = 1``, ``X`` PSD, from weak duality with a proved
+    bracket of ``lambda_min(S)`` (Boumal, Voroninski, Bandeira 2016, §4; Higham 2002,
+    Thm 10.3 and 9.3).
 
-    ``target_gap`` (absolute, optional) sets the first shift ``t = -target_gap / (10 n)``
-    tested by the factorization; by default it is ``1e-10 (|f(Y)| + n)``. Memory stays
+    ``target_gap`` (absolute, optional, >= 0) sets the first shift ``t = -target_gap / (10 n)``
+    tested by the factorization; by default it is ``1e-10 (|f(Y)| + n)``. ``seed`` draws
+    the start vectors of the sparse eigensolvers (dense ``C`` uses none). Memory stays
     O(nnz(C) + fill) for sparse ``C``: no dense n x n matrix is formed.
 
     Returns a :class:`Certificate` (value, rigorous lower bound, gap, the bracket of
     ``lambda_min(S)``, and the escape eigenvector when ``S`` is not PSD).
     """
     cost = as_cost(C)
-    Yn = _check_factor(Y, cost.n)
-    return _certificate(cost, Yn, target_gap=target_gap, seed=seed)
+    Yn = _normalized(Y, cost.n, "Y")
+    if target_gap is not None:
+        target_gap = check_real(target_gap, "target_gap", min_value=0.0)
+    return _certificate(cost, Yn, target_gap=target_gap, seed=_int_seed(seed))
 
 
 def _certificate(
@@ -311,13 +321,11 @@ def _certificate(
     y = cost.diagonal() - sdiag
     ysum = float(np.sum(y)) - _gamma(n + 2) * float(np.sum(np.abs(y)))
     bound = ysum + n * min(0.0, lo) * (1 + 4 * U_MACH)
-    gap = max(value - bound, 0.0)
     escape = u if mu < min(t1, -1e-14 * scale) else None
     return Certificate(
         S=S,
         value=value,
         bound=bound,
-        gap=gap,
         lambda_min=float(mu),
         lambda_lower=float(lo),
         rigorous=rigorous,

@@ -1,7 +1,8 @@
-"""Graphs for MaxCut and synchronization: the G-set/rudy reader, input coercion, seeded
-generators (Erdős–Rényi of a given average degree, toroidal grids with ±1 weights, as in
-the G-set families of Helmberg & Rendl 2000), and the Z2 synchronization model with its
-recovery metric (e.g. Bandeira, Boumal, Singer 2017; Mei et al. 2017)."""
+"""Graphs and costs for MaxCut and synchronization: the G-set/rudy reader, input coercion,
+seeded generators (Erdős–Rényi of a given average degree, toroidal grids with ±1 weights, as
+in the G-set families of Helmberg & Rendl 2000; Gaussian generic costs), and the Z2
+synchronization model with its recovery metric (e.g. Bandeira, Boumal, Singer 2017; Mei et
+al. 2017)."""
 
 from __future__ import annotations
 
@@ -17,7 +18,8 @@ from theorylab._core.validation import check_int, check_real
 
 
 def read_gset(path: str | os.PathLike[str]) -> sp.csr_matrix:
-    """Read a G-set / rudy text file into a symmetric sparse weight matrix (CSR, float64).
+    """Read a G-set / rudy text file (the MaxCut benchmark graphs of Helmberg & Rendl 2000,
+    made with Rinaldi's rudy generator) into a symmetric sparse weight matrix (CSR, float64).
 
     Format (rudy output): first line ``n m``; then ``m`` lines ``i j w`` with 1-based vertex
     indices and a (usually integer, possibly negative) weight. Self-loops, repeated edges,
@@ -88,9 +90,11 @@ def read_gset(path: str | os.PathLike[str]) -> sp.csr_matrix:
 
 
 def as_adjacency(graph: Any, name: str = "graph") -> sp.csr_matrix:
-    """A symmetric sparse weight matrix (CSR, float64, zero diagonal) from ``graph``: a SciPy
-    sparse matrix, a dense array, a networkx graph (edge attribute ``weight``, default 1) or
-    the path of a G-set/rudy file. Self-loops carry no cut weight and are dropped.
+    """A symmetric sparse weight matrix (CSR, float64, zero diagonal, sorted indices) from
+    ``graph``: a SciPy sparse matrix, a dense array, a networkx graph (edge attribute
+    ``weight``, default 1) or the path of a G-set/rudy file. Self-loops carry no cut weight
+    and are dropped (this library's input convention for MaxCut, Goemans & Williamson 1995).
+    This is the one validation of a graph; the input is never modified.
     """
     if isinstance(graph, (str, os.PathLike)):
         return read_gset(graph)
@@ -103,7 +107,7 @@ def as_adjacency(graph: Any, name: str = "graph") -> sp.csr_matrix:
             raise ValueError(f"{name} must be an undirected networkx graph")
         A = sp.csr_matrix(A, dtype=np.float64)
     elif sp.issparse(graph):
-        A = sp.csr_matrix(graph, dtype=np.float64)
+        A = sp.csr_matrix(graph, dtype=np.float64, copy=True)
     else:
         try:
             arr = np.asarray(graph, dtype=np.float64)
@@ -121,9 +125,9 @@ def as_adjacency(graph: Any, name: str = "graph") -> sp.csr_matrix:
         raise ValueError(f"{name} must have at least one vertex")
     if not np.isfinite(A.data).all():
         raise ValueError(f"{name} must have finite weights; it contains NaN or inf")
-    A = A.tolil()
-    A.setdiag(0.0)
-    A = A.tocsr()
+    A.sum_duplicates()  # canonical CSR: sorted indices, no repeats
+    rows = np.repeat(np.arange(A.shape[0]), np.diff(A.indptr))
+    A.data[rows == A.indices] = 0.0  # self-loops
     A.eliminate_zeros()
     asym = abs(A - A.T)
     scale = max(abs(A).max() if A.nnz else 0.0, 1.0)
@@ -132,10 +136,11 @@ def as_adjacency(graph: Any, name: str = "graph") -> sp.csr_matrix:
     return ((A + A.T) * 0.5).tocsr()
 
 
-def erdos_renyi(n: int, avg_degree: float, *, seed: SeedLike = 0) -> sp.csr_matrix:
-    """Unweighted Erdős–Rényi graph G(n, q) with ``q = avg_degree / (n - 1)`` (like G-set's
-    random families, e.g. G43 with n = 1000 and average degree 20), as a symmetric CSR
-    0/1 matrix. Memory O(edges)."""
+def erdos_renyi(n: int, avg_degree: float, *, seed: SeedLike = None) -> sp.csr_matrix:
+    """Unweighted Erdős–Rényi graph G(n, q) (Gilbert 1959) with ``q = avg_degree / (n - 1)``
+    (like G-set's random families, e.g. G43 with n = 1000 and average degree 20), as a
+    symmetric CSR 0/1 matrix. Memory O(edges). ``seed``: int, None or a numpy/torch
+    Generator."""
     n = check_int(n, "n", min_value=1)
     d = check_real(avg_degree, "avg_degree", min_value=0.0)
     rng = as_generator(seed)
@@ -158,10 +163,11 @@ def erdos_renyi(n: int, avg_degree: float, *, seed: SeedLike = 0) -> sp.csr_matr
 
 
 def toroidal_grid(
-    rows: int, cols: int, *, signed: bool = True, seed: SeedLike = 0
+    rows: int, cols: int, *, signed: bool = True, seed: SeedLike = None
 ) -> sp.csr_matrix:
     """The ``rows x cols`` toroidal grid (4-regular), with i.i.d. uniform ±1 weights when
-    ``signed`` (like G-set's G11 and G81), else weights 1. Symmetric CSR."""
+    ``signed`` (like the G-set toroidal graphs G11 and G81, Helmberg & Rendl 2000), else
+    weights 1. Symmetric CSR. ``seed``: int, None or a numpy/torch Generator."""
     r = check_int(rows, "rows", min_value=3)
     c = check_int(cols, "cols", min_value=3)
     rng = as_generator(seed)
@@ -173,13 +179,15 @@ def toroidal_grid(
     return (A + A.T).tocsr()
 
 
-def z2_synchronization(n: int, snr: float, *, seed: SeedLike = 0) -> tuple[np.ndarray, np.ndarray]:
+def z2_synchronization(
+    n: int, snr: float, *, seed: SeedLike = None
+) -> tuple[np.ndarray, np.ndarray]:
     """Z2 synchronization: ``A = (snr / n) x x^T + W / sqrt(n)`` with ``x`` uniform in
     {±1}^n and ``W`` a GOE matrix (off-diagonal N(0, 1), diagonal N(0, 2)). Returns the
     dense symmetric data ``A`` (n x n) and the planted ``x``. The SDP relaxation is
     ``max <A, X>`` s.t. ``diag(X) = 1``, i.e. ``solve_diag_sdp(-A)`` (Bandeira, Boumal,
     Singer 2017; Javanmard, Montanari, Ricci-Tersenghi 2016). Recovery is possible above
-    ``snr = 1``."""
+    ``snr = 1``. ``seed``: int, None or a numpy/torch Generator."""
     n = check_int(n, "n", min_value=2)
     snr = check_real(snr, "snr", min_value=0.0)
     rng = as_generator(seed)
@@ -190,10 +198,21 @@ def z2_synchronization(n: int, snr: float, *, seed: SeedLike = 0) -> tuple[np.nd
     return A, x
 
 
+def goe_cost(n: int, *, seed: SeedLike = None) -> np.ndarray:
+    """A generic dense symmetric cost ``(G + G^T) / sqrt(2 n)`` (``(n, n)``, ``G`` i.i.d.
+    N(0, 1)): a GOE matrix scaled to spectral radius about 2 (Mehta 2004, Ch. 2), the kind
+    of "almost every C" of Boumal, Voroninski, Bandeira 2016, Thm 2. ``seed``: int, None or
+    a numpy/torch Generator."""
+    n = check_int(n, "n", min_value=1)
+    G = as_generator(seed).standard_normal((n, n))
+    return (G + G.T) / np.sqrt(2 * n)
+
+
 def sync_overlap(Y: np.ndarray, x: np.ndarray) -> float:
     """Recovery metric of Z2 synchronization: ``|<sign(u), x>| / n`` with ``u`` the leading
     left singular vector of the factor ``Y`` (the top eigenvector of ``X = Y Y^T``); 1 is
-    exact recovery (up to the global sign), about 0 is chance."""
+    exact recovery (up to the global sign), about 0 is chance (the overlap of Javanmard,
+    Montanari, Ricci-Tersenghi 2016)."""
     Y = np.asarray(Y, dtype=np.float64)
     x = np.asarray(x, dtype=np.float64).ravel()
     if Y.ndim != 2 or Y.shape[0] != x.size:
@@ -206,6 +225,7 @@ def sync_overlap(Y: np.ndarray, x: np.ndarray) -> float:
 __all__ = [
     "as_adjacency",
     "erdos_renyi",
+    "goe_cost",
     "read_gset",
     "sync_overlap",
     "toroidal_grid",

@@ -1,29 +1,38 @@
 """Dense primal–dual interior-point baseline for ``min <C, X>`` s.t. ``diag(X) = 1``
 (Helmberg, Rendl, Vanderbei, Wolkowicz, "An interior-point method for semidefinite
-programming", SIAM J. Optim. 6(2), 1996; reference §9.4). O(n^3) per iteration and dense
-n x n memory: a cross-check for small ``n`` (up to ~2000), independent of Burer–Monteiro."""
+programming", SIAM J. Optim. 6(2), 1996). O(n^3) per iteration and dense n x n memory: a
+cross-check for small ``n`` (up to ~2000), independent of Burer–Monteiro."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
 
 import numpy as np
 import scipy.linalg as sla
 
+from theorylab._core.results import SKIP, Certified, Result
 from theorylab._core.validation import check_int, check_real
 from theorylab.sdp.problem import as_cost
 
 
-@dataclass(frozen=True)
-class IPMResult:
-    """``X`` (dense, ``diag(X) = 1``, PD) and the bracket ``lower <= SDP* <= value`` of the
-    min-form SDP value (``lower`` from the strictly feasible dual ``y``), iterations."""
+@dataclass(frozen=True, slots=True)
+class IPMResult(Certified, Result):
+    """Result of :func:`hrvw` (Helmberg, Rendl, Vanderbei, Wolkowicz 1996) in min form:
+    ``X`` (dense, ``diag(X) = 1``, PD) and the bracket ``bound <= SDP* <= value`` of the SDP
+    value (``value = <C, X>``; ``bound``, also ``lower``, the dual objective of the iterate
+    ``y``, kept positive definite by Cholesky tests: an interior-point bracket, not the
+    rounding-proof bound of :func:`~theorylab.sdp.certificate`); ``gap`` and ``rel_gap`` as
+    for every certified result; ``certified`` whether the method stopped on its duality-gap test
+    (``<= tol * max(1, |dual|)``) rather than on ``max_iter``; ``iterations``.
+    ``to_dict()`` leaves out ``X``."""
 
-    X: np.ndarray
+    sense: ClassVar[str] = "min"
+    X: np.ndarray = field(metadata=SKIP)
     value: float
-    lower: float
+    bound: float
     iterations: int
+    certified: bool = False
 
 
 def _is_pd(M: np.ndarray) -> bool:
@@ -45,8 +54,10 @@ def _step(M: np.ndarray, dM: np.ndarray) -> float:
 
 def hrvw(C: Any, *, tol: float = 1e-8, max_iter: int = 100) -> IPMResult:
     """Solve the diagonal-constrained SDP of ``C`` (``(n, n)`` symmetric) by the HRVW
-    primal–dual path-following method, in its max form ``max <B, X>`` with ``B = -C``.
-    Stops when the duality gap is ``<= tol * max(1, |value|)``."""
+    primal–dual path-following method (Helmberg, Rendl, Vanderbei, Wolkowicz 1996), in its
+    max form ``max <B, X>`` with ``B = -C``. Stops when the duality gap is
+    ``<= tol * max(1, |dual|)`` or after ``max_iter`` iterations. Returns an
+    :class:`IPMResult`."""
     cost = as_cost(C)
     tol = check_real(tol, "tol", min_value=0.0, strict_min=True)
     max_iter = check_int(max_iter, "max_iter", min_value=1)
@@ -57,6 +68,7 @@ def hrvw(C: Any, *, tol: float = 1e-8, max_iter: int = 100) -> IPMResult:
     Z = np.diag(y) - B
     mu = float(np.sum(X * Z)) / (2 * n)
     it = 0
+    converged = False
     while it < max_iter:
         it += 1
         Zi = np.linalg.inv(Z)
@@ -74,11 +86,18 @@ def hrvw(C: Any, *, tol: float = 1e-8, max_iter: int = 100) -> IPMResult:
             mu /= 2
         primal, dual = float(np.sum(B * X)), float(np.sum(y))
         if dual - primal <= tol * max(1.0, abs(dual)):
+            converged = True
             break
-    # X may drift off diag(X) = 1 slightly: rescale to a feasible point (reference §5.1)
+    # X may drift off diag(X) = 1 slightly: rescale to a feasible point
     d = np.sqrt(np.clip(np.diag(X), 1e-300, None))
     Xf = X / np.outer(d, d)
-    return IPMResult(X=Xf, value=-float(np.sum(B * Xf)), lower=-float(np.sum(y)), iterations=it)
+    return IPMResult(
+        X=Xf,
+        value=-float(np.sum(B * Xf)),
+        bound=-float(np.sum(y)),
+        iterations=it,
+        certified=converged,
+    )
 
 
 __all__ = ["IPMResult", "hrvw"]

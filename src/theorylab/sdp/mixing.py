@@ -73,7 +73,7 @@ def mixing(
 ) -> tuple[np.ndarray, int]:
     """Mixing sweeps on ``Y`` (modified in place) until one sweep decreases
     ``f = <C, Y Y^T>`` by less than ``rel_tol * (|f| + scale)`` (a relative rule; the
-    C code's absolute ``eps`` depends on the scale of ``C``, reference §12), the sweep
+    C code's absolute ``eps`` depends on the scale of ``C``), the sweep
     budget is spent, or ``time.perf_counter()`` passes ``deadline``. Returns ``(Y, sweeps)``.
     """
     scale = float(np.abs(C_csr.data).sum()) / max(C_csr.shape[0], 1) + 1e-300

@@ -3,8 +3,12 @@
 Min form (Boumal, Voroninski, Bandeira 2016, eq. (1)): minimize ``<C, X>`` s.t.
 ``diag(X) = 1``, ``X`` PSD. With ``X = Y Y^T`` (Burer & Monteiro 2003) the constraint is
 ``||y_i|| = 1`` for every row: ``Y`` lies on the oblique manifold OB(p, n), a product of n
-spheres. Formulas (reference §2–§3): ``f(Y) = <C, Y Y^T>``, ``grad f = 2 S Y`` and
+spheres. Formulas (Riemannian submanifold geometry, Absil, Mahony, Sepulchre 2008, Ch. 3
+and 5; Boumal 2015): ``f(Y) = <C, Y Y^T>``, ``grad f = 2 S Y`` and
 ``Hess f[U] = 2 Proj_Y(S U)`` with the slack ``S = C - Diag(diag(C Y Y^T))``.
+
+The public functions validate their arguments; the helpers ``sparse_cost``, ``_unit_rows``
+and ``_value`` take arrays that are already validated.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from theorylab._core.rng import SeedLike, as_generator
+from theorylab._core.validation import check_int
 
 
 @dataclass(frozen=True)
@@ -64,10 +69,7 @@ def as_cost(C: Any, name: str = "C") -> Cost:
         scale = float(abs(M).max()) if M.nnz else 0.0
         if diff.nnz and diff.max() > 1e-10 * max(scale, 1e-300):
             raise ValueError(f"{name} must be symmetric; max |C - C^T| = {diff.max():.3g}")
-        M = ((M + M.T) * 0.5).tocsr()
-        M.sum_duplicates()
-        M.sort_indices()
-        return Cost(M, M.shape[0], True)
+        return sparse_cost(((M + M.T) * 0.5).tocsr())
     try:
         M = np.array(C, dtype=np.float64, order="C")
     except (TypeError, ValueError) as exc:
@@ -85,23 +87,60 @@ def as_cost(C: Any, name: str = "C") -> Cost:
     return Cost(np.ascontiguousarray((M + M.T) * 0.5), M.shape[0], False)
 
 
-def normalize_rows(Y: np.ndarray, name: str = "Y") -> np.ndarray:
-    """``Y`` with unit rows (a new C-ordered float64 array); zero rows raise."""
+def sparse_cost(M: sp.csr_matrix) -> Cost:
+    """A :class:`Cost` from an exactly symmetric float64 CSR matrix, without checks (for
+    callers that validated it, e.g. :func:`~theorylab.sdp.as_adjacency`); duplicates are
+    summed and indices sorted in place."""
+    M.sum_duplicates()
+    M.sort_indices()
+    return Cost(M, M.shape[0], True)
+
+
+def _unit_rows(Y: np.ndarray) -> np.ndarray:
+    """``Y`` divided row-wise by its row norms (a new array; rows must be nonzero)."""
+    return Y / np.sqrt(row_dots(Y, Y))[:, None]
+
+
+def _check_rows(Y: Any, n: int | None, name: str) -> np.ndarray:
+    """``Y`` as a C-ordered float64 ``(n, p)`` array (a copy), finite, with ``n`` rows."""
     Y = np.array(Y, dtype=np.float64, order="C")
     if Y.ndim != 2 or Y.shape[1] < 1:
         raise ValueError(f"{name} must have shape (n, p) with p >= 1; got {Y.shape}")
+    if n is not None and Y.shape[0] != n:
+        raise ValueError(f"{name} must have n = {n} rows; got {Y.shape[0]}")
     if not np.isfinite(Y).all():
         raise ValueError(f"{name} must be finite")
-    norms = np.sqrt(np.einsum("ij,ij->i", Y, Y))
+    return Y
+
+
+def normalize_rows(Y: Any, name: str = "Y") -> np.ndarray:
+    """``Y`` (``(n, p)``) with unit rows: its metric projection onto the oblique manifold
+    OB(p, n), as a new C-ordered float64 array (this library's helper). A zero or non-finite
+    row raises a ``ValueError`` naming ``name``."""
+    return _normalized(Y, None, name)
+
+
+def _normalized(Y: Any, n: int | None, name: str) -> np.ndarray:
+    """:func:`normalize_rows` that also checks the number of rows (when ``n`` is given)."""
+    Y = _check_rows(Y, n, name)
+    norms = np.sqrt(row_dots(Y, Y))
     if (norms == 0).any():
         raise ValueError(f"{name} has a zero row {int(np.flatnonzero(norms == 0)[0])}")
     Y /= norms[:, None]
     return Y
 
 
-def random_point(n: int, p: int, seed: SeedLike = 0) -> np.ndarray:
-    """A uniformly random point of OB(p, n): Gaussian rows, normalized."""
-    return normalize_rows(as_generator(seed).standard_normal((n, p)))
+def random_point(n: int, p: int, seed: SeedLike = None) -> np.ndarray:
+    """A uniformly random point of OB(p, n) (``(n, p)``): i.i.d. Gaussian rows, normalized,
+    hence uniform on each sphere (Muller 1959). ``seed``: int, None, or a numpy/torch
+    Generator."""
+    n = check_int(n, "n", min_value=1)
+    p = check_int(p, "p", min_value=1)
+    return _random_point(n, p, as_generator(seed))
+
+
+def _random_point(n: int, p: int, gen: np.random.Generator) -> np.ndarray:
+    return _unit_rows(gen.standard_normal((n, p)))
 
 
 def row_dots(A: np.ndarray, B: np.ndarray) -> np.ndarray:
@@ -116,27 +155,41 @@ def project(Y: np.ndarray, Z: np.ndarray) -> np.ndarray:
 
 
 def inner(U: np.ndarray, V: np.ndarray) -> float:
-    """Frobenius inner product as an elementwise sum (no BLAS call; reference §12)."""
+    """Frobenius inner product as an elementwise sum (no BLAS call: multithreaded BLAS is
+    slow on such small products)."""
     return float(np.einsum("ij,ij->", U, V))
 
 
-def cost_value(C: Any, Y: np.ndarray) -> float:
-    """``f(Y) = <C, Y Y^T>`` without forming ``Y Y^T``."""
-    cost = as_cost(C)
+def _value(cost: Cost, Y: np.ndarray) -> float:
     return float(np.einsum("ij,ij->", cost.dot(Y), Y))
 
 
-def riemannian_gradient(C: Any, Y: np.ndarray) -> np.ndarray:
-    """``grad f(Y) = 2 (C Y - Diag(lambda) Y)`` with ``lambda = diag(C Y Y^T)`` (= 2 S Y)."""
+def cost_value(C: Any, Y: Any) -> float:
+    """``f(Y) = <C, Y Y^T>`` for ``C`` ``(n, n)`` and ``Y`` ``(n, p)``, without forming
+    ``Y Y^T``: the Burer–Monteiro objective (Burer & Monteiro 2003)."""
     cost = as_cost(C)
+    return _value(cost, _check_rows(Y, cost.n, "Y"))
+
+
+def riemannian_gradient(C: Any, Y: Any) -> np.ndarray:
+    """``grad f(Y) = 2 (C Y - Diag(lambda) Y)`` (``(n, p)``) with ``lambda = diag(C Y Y^T)``,
+    i.e. ``2 S Y``: the tangent projection of the Euclidean gradient ``2 C Y`` on OB(p, n)
+    (Absil, Mahony, Sepulchre 2008, Ch. 3). ``Y`` should have unit rows."""
+    cost = as_cost(C)
+    Y = _check_rows(Y, cost.n, "Y")
     CY = cost.dot(Y)
     return 2.0 * (CY - row_dots(CY, Y)[:, None] * Y)
 
 
-def riemannian_hessian(C: Any, Y: np.ndarray, U: np.ndarray) -> np.ndarray:
-    """``Hess f(Y)[U] = 2 Proj_Y(C U - Diag(lambda) U)`` for a tangent ``U`` (reference §3;
-    Boumal 2015, eq. (10))."""
+def riemannian_hessian(C: Any, Y: Any, U: Any) -> np.ndarray:
+    """``Hess f(Y)[U] = 2 Proj_Y(C U - Diag(lambda) U)`` (``(n, p)``) for a tangent ``U`` at
+    a unit-row ``Y``: the Riemannian Hessian on a submanifold (Absil, Mahony, Sepulchre
+    2008, Ch. 5; Boumal 2015)."""
     cost = as_cost(C)
+    Y = _check_rows(Y, cost.n, "Y")
+    U = _check_rows(U, cost.n, "U")
+    if U.shape != Y.shape:
+        raise ValueError(f"U must have the shape of Y {Y.shape}; got {U.shape}")
     lam = row_dots(cost.dot(Y), Y)
     return 2.0 * project(Y, cost.dot(U) - lam[:, None] * U)
 
@@ -159,4 +212,5 @@ __all__ = [
     "riemannian_gradient",
     "riemannian_hessian",
     "row_dots",
+    "sparse_cost",
 ]

@@ -1,8 +1,9 @@
 """Riemannian trust-region method on the oblique manifold (Absil, Baker, Gallivan, FoCM
 7(3), 2007, Alg. 10; truncated CG of Steihaug–Toint, Alg. 11), specialised to
 ``f(Y) = <C, Y Y^T>`` with the gradient ``2 S Y`` and Hessian ``2 Proj_Y(S U)`` of
-reference §3, caching ``C Y`` and ``lambda`` per iterate (one product ``C U`` per inner
-iteration). Inner products are elementwise sums (no BLAS call; reference §12).
+:mod:`theorylab.sdp.problem`, caching ``C Y`` and ``lambda`` per iterate (one product ``C U``
+per inner iteration). Inner products are elementwise sums (no BLAS call: multithreaded BLAS
+is slow on such small products).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from theorylab.sdp.problem import Cost, inner, project, retract, row_dots
 @_jit
 def _hess_csr(indptr, indices, data, Y, lam, D, out):  # type: ignore[no-untyped-def]
     """``out = 2 Proj_Y(C D - Diag(lam) D)`` in one pass over the CSR rows; returns
-    ``<D, out>`` (fused kernel: no temporaries, reference §3)."""
+    ``<D, out>`` (fused kernel: no temporaries)."""
     n, p = Y.shape
     tmp = np.empty(p)
     tot = 0.0

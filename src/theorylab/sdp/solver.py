@@ -1,4 +1,4 @@
-"""Burer–Monteiro solver with the Riemannian staircase and certificates (reference §6).
+"""Burer–Monteiro solver with the Riemannian staircase and certificates.
 
 ``solve_diag_sdp(C)`` solves ``min <C, X>`` s.t. ``diag(X) = 1``, ``X`` PSD by factoring
 ``X = Y Y^T`` (Burer & Monteiro 2003) and optimizing over unit-row ``Y`` with the mixing
@@ -16,20 +16,30 @@ import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
+from theorylab._core.deprecation import deprecated_alias
+from theorylab._core.results import SKIP, Certified, Result
 from theorylab._core.rng import SeedLike, as_generator
 from theorylab._core.validation import check_choice, check_int, check_real
 from theorylab.sdp.certificate import Certificate, _certificate
 from theorylab.sdp.mixing import HAVE_NUMBA, mixing
-from theorylab.sdp.problem import Cost, as_cost, cost_value, normalize_rows, random_point, retract
+from theorylab.sdp.problem import (
+    Cost,
+    _normalized,
+    _random_point,
+    _unit_rows,
+    _value,
+    as_cost,
+    retract,
+)
 from theorylab.sdp.ranks import rank_threshold
 from theorylab.sdp.rtr import rtr
 
 # First staircase rank: ceil(sqrt(n)/2), at most _P0_CAP. Measured numerical ranks of MaxCut
-# SDP solutions are 6-24 (G-set n = 800-20000, reference §11), so a cap of 32 rarely needs an
+# SDP solutions are 6-24 (G-set n = 800-20000, measured), so a cap of 32 rarely needs an
 # escape step, while every mixing sweep and Hessian product costs O(nnz p).
 _P0_CAP = 32
 # RTR aims at ``gfac`` (1e-2, then tightened by 1e-2 per round when the certificate asks), but
@@ -39,21 +49,26 @@ _LOOSE = 1e3
 METHODS = ("auto", "mixing", "rtr")
 
 
-@dataclass
-class SDPResult:
-    """Result of :func:`solve_diag_sdp` (min form).
+@dataclass(frozen=True, slots=True)
+class SDPResult(Certified, Result):
+    """Result of :func:`solve_diag_sdp` in min form (Burer & Monteiro 2003; certificate of
+    Boumal, Voroninski, Bandeira 2016, §4).
 
     ``Y`` the factor (unit rows, ``X = Y Y^T``); ``value = <C, Y Y^T>`` (an upper bound on
-    the SDP value); ``lower_bound`` the certified lower bound; ``gap = value -
-    lower_bound``; ``certified`` whether ``gap <= tol * |value|``; ``lambda_min`` the
-    smallest eigenvalue estimate of the slack ``S`` and ``lambda_interval`` its proved
-    bracket; ``rank`` the final number of columns; ``ranks`` the staircase visited;
-    ``iterations`` mixing sweeps plus trust-region iterations."""
+    the SDP value); ``bound`` the certified lower bound (formerly ``lower_bound``, still
+    readable with a ``DeprecationWarning``); ``gap = value - bound``, ``rel_gap``, ``lower``
+    and ``upper`` as for every certified result; ``certified`` whether the proved gap is
+    ``<= tol * |value|``; ``lambda_min`` the smallest eigenvalue estimate of the slack
+    ``S`` and ``lambda_interval`` its proved bracket; ``rank`` the final number of columns;
+    ``ranks`` the staircase visited; ``iterations`` mixing sweeps plus trust-region
+    iterations; ``certificate`` the final :class:`~theorylab.sdp.Certificate`.
+    ``to_dict()`` leaves out ``Y`` (``n p`` numbers) and ``certificate`` (whose numbers
+    are the fields above)."""
 
-    Y: np.ndarray
+    sense: ClassVar[str] = "min"
+    Y: np.ndarray = field(metadata=SKIP)
     value: float
-    lower_bound: float
-    gap: float
+    bound: float
     certified: bool
     lambda_min: float
     lambda_interval: tuple[float, float]
@@ -62,14 +77,10 @@ class SDPResult:
     iterations: int
     seconds: float
     method: str
-    ranks: list[int] = field(default_factory=list)
-    certificate: Certificate | None = None
+    ranks: tuple[int, ...] = ()
+    certificate: Certificate | None = field(default=None, metadata=SKIP)
 
-    @property
-    def rel_gap(self) -> float:
-        if self.gap <= 0:
-            return 0.0
-        return self.gap / abs(self.value) if self.value != 0 else float("inf")
+    lower_bound = deprecated_alias("bound", "lower_bound")
 
 
 def _check_rank(rank: Any, n: int) -> int | None:
@@ -82,7 +93,7 @@ def _check_rank(rank: Any, n: int) -> int | None:
 
 def _escape_step(cost: Cost, Y: np.ndarray, u: np.ndarray, mu: float, grow: bool) -> np.ndarray:
     """One staircase step: at ``[Y, 0]`` (``grow``) or, for a rank-deficient ``Y``, at ``Y``
-    itself along ``u w^T`` with ``Y w = 0``; Armijo backtracking on ``f`` (reference §6)."""
+    itself along ``u w^T`` with ``Y w = 0``; Armijo backtracking on ``f`` (Boumal 2015)."""
     n, p = Y.shape
     if grow:
         Y0 = np.hstack([Y, np.zeros((n, 1))])
@@ -91,11 +102,11 @@ def _escape_step(cost: Cost, Y: np.ndarray, u: np.ndarray, mu: float, grow: bool
     else:
         w = np.linalg.svd(Y, full_matrices=False)[2][-1]
         Y0, U = Y, np.outer(u, w)
-    f0 = cost_value(cost, Y0)
+    f0 = _value(cost, Y0)
     alpha = math.sqrt(n)
     for _ in range(60):
         Y1 = retract(Y0, alpha * U)
-        if cost_value(cost, Y1) <= f0 + 0.25 * alpha * alpha * mu:
+        if _value(cost, Y1) <= f0 + 0.25 * alpha * alpha * mu:
             return Y1
         alpha *= 0.5
     return retract(Y0, alpha * U)
@@ -135,15 +146,13 @@ def _solve(
         p_max = fixed
     rng = as_generator(seed)
     if Y0 is not None:
-        Y = normalize_rows(Y0, "Y0")
-        if Y.shape[0] != n:
-            raise ValueError(f"Y0 must have n = {n} rows; got {Y.shape[0]}")
+        Y = _normalized(Y0, n, "Y0")
         if fixed is not None and Y.shape[1] != fixed:
             raise ValueError(f"Y0 has {Y.shape[1]} columns but rank = {fixed}")
     else:
         p_auto = max(2, min(_P0_CAP, math.ceil(math.sqrt(n) / 2)))
         p0 = fixed if fixed is not None else min(p_max, p_auto)
-        Y = random_point(n, p0, rng)
+        Y = _random_point(n, p0, rng)
     use_mixing = method == "mixing" or (method == "auto" and HAVE_NUMBA)
     use_rtr = method == "rtr" or method == "auto"
     csr = cost.csr() if use_mixing else None
@@ -160,15 +169,15 @@ def _solve(
             Y, k = mixing(csr, Y, rel_tol=mix_tol, deadline=deadline)
             iterations += k
         if use_rtr:
-            f_now = gap_scale(cost_value(cost, Y)) + 1e-12 * scale
+            f_now = gap_scale(_value(cost, Y)) + 1e-12 * scale
             grad_tol = max(gfac * tol * f_now / math.sqrt(n), 1e-14 * scale * math.sqrt(n))
             Y, k, gnorm = rtr(
                 cost, Y, grad_tol=grad_tol, deadline=deadline, loose_tol=loose * grad_tol
             )
             stopped_early = gnorm > grad_tol
             iterations += k
-        Y = normalize_rows(Y)
-        f = cost_value(cost, Y)
+        Y = _unit_rows(Y)
+        f = _value(cost, Y)
         target = tol * gap_scale(f)
         cert = _certificate(cost, Y, target_gap=target, seed=int(rng.integers(2**31)), tight=False)
         if cert.gap <= target:
@@ -202,8 +211,7 @@ def _solve(
     return SDPResult(
         Y=Y,
         value=cert.value,
-        lower_bound=cert.bound,
-        gap=cert.gap,
+        bound=cert.bound,
         certified=bool(cert.gap <= target and cert.rigorous),
         lambda_min=cert.lambda_min,
         lambda_interval=cert.lambda_interval,
@@ -212,7 +220,7 @@ def _solve(
         iterations=iterations,
         seconds=time.perf_counter() - start,
         method=method if method != "auto" else ("mixing+rtr" if use_mixing else "rtr"),
-        ranks=ranks,
+        ranks=tuple(ranks),
         certificate=cert,
     )
 
@@ -224,7 +232,7 @@ def solve_diag_sdp(
     method: str = "auto",
     tol: float = 1e-6,
     max_time: float | None = None,
-    seed: SeedLike = 0,
+    seed: SeedLike = None,
     max_rank: int | None = None,
     Y0: Any = None,
 ) -> SDPResult:
@@ -236,8 +244,9 @@ def solve_diag_sdp(
     ``method``: ``"mixing"`` (Wang–Chang–Kolter 2017, numba), ``"rtr"`` (Riemannian trust
     regions, Absil–Baker–Gallivan 2007) or ``"auto"`` (mixing warm start, then RTR polish;
     RTR alone without numba). Stops when the certified gap is ``<= tol * |value|``, at
-    ``max_time`` seconds, or when no progress is possible. ``Y0`` is an optional start.
-    Returns an :class:`SDPResult`.
+    ``max_time`` seconds, or when no progress is possible. ``Y0`` is an optional start;
+    ``seed`` (int, None or a numpy/torch Generator) draws the random start and the
+    eigensolver start vectors of the certificates. Returns an :class:`SDPResult`.
     """
     cost = as_cost(C)
     return _solve(

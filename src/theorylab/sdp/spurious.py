@@ -9,8 +9,9 @@ direction of the slack: a unit ``z`` orthogonal to ``col(V)`` has
 of WW 2020. With ``tau`` in ``(1, 1/rho)`` the cost ``C = P - tau z z^T`` has ``S(V) = C``,
 ``S V = 0`` (critical), Hessian form ``2(||PU||^2 - tau ||z^T U||^2) >= 0`` on ``T_V``
 (zero only along rotations ``V Omega``), and ``lambda_min(S) = 1 - tau < 0``: ``V`` is a
-second-order critical point with a negative certificate, not optimal (reference §8.2,
-Construction A; numpy only).
+second-order critical point with a negative certificate, not optimal (a closed-form
+construction of this library in the regime of WW 2020; numpy only). Its SDP solution has
+rank p + 1, so it shows the failure of rank p, not WW's rank-1 instances.
 """
 
 from __future__ import annotations
@@ -21,9 +22,10 @@ from typing import Any
 import numpy as np
 import scipy.linalg as sla
 
+from theorylab._core.results import Result
 from theorylab._core.rng import SeedLike, as_generator
-from theorylab._core.validation import check_int
-from theorylab.sdp.problem import as_cost, normalize_rows, row_dots
+from theorylab._core.validation import check_int, check_real
+from theorylab.sdp.problem import _normalized, _random_point, as_cost, normalize_rows, row_dots
 
 
 def _tangent_basis(V: np.ndarray) -> np.ndarray:
@@ -64,14 +66,18 @@ def _rotation_complement(V: np.ndarray, H: np.ndarray) -> np.ndarray:
 
 
 def hidden_curvature_ratio(V: np.ndarray, z: np.ndarray) -> float:
-    """``rho = max ||z^T U||^2 / ||P U||_F^2`` over tangent ``U`` at ``V`` with ``P U != 0``
-    (``P`` the projector onto ``col(V)^perp``, ``z`` a unit vector in it). ``rho < 1`` means
-    a negative direction ``z`` of the slack can be hidden from the tangent space, which
-    happens generically iff ``p(p+1)/2 + p <= n`` (dimension count of WW 2020; reference
-    §7–§8). Generalized eigenvalue of two ``n(p-1)``-square forms, whitened on
-    ``range(K2)``."""
+    """``rho = max ||z^T U||^2 / ||P U||_F^2`` over tangent ``U`` at ``V`` (``(n, p)``, unit
+    rows) with ``P U != 0`` (``P`` the projector onto ``col(V)^perp``, ``z`` a unit vector
+    in it, ``(n,)``). ``rho < 1`` means a negative direction ``z`` of the slack can be
+    hidden from the tangent space, which happens generically iff ``p(p+1)/2 + p <= n`` (the
+    dimension count behind Waldspurger & Waters 2020). Generalized eigenvalue of two
+    ``n(p-1)``-square forms, whitened on ``range(K2)``; dense ``O((n p)^3)``."""
     V = normalize_rows(V, "V")
     z = np.asarray(z, dtype=np.float64).ravel()
+    if z.size != V.shape[0]:
+        raise ValueError(f"z must have n = {V.shape[0]} entries; got {z.size}")
+    if V.shape[1] < 2:
+        raise ValueError(f"V must have p >= 2 columns; got {V.shape[1]}")
     Q = np.linalg.qr(V)[0]
     P = np.eye(V.shape[0]) - Q @ Q.T
     H = _tangent_basis(V)
@@ -84,15 +90,18 @@ def hidden_curvature_ratio(V: np.ndarray, z: np.ndarray) -> float:
 
 
 def spurious_instance(
-    n: int, p: int, *, seed: SeedLike = 0, tau: float | None = None
+    n: int, p: int, *, seed: SeedLike = None, tau: float | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
     """A cost ``C`` (dense ``(n, n)``) and a full-rank factor ``Y`` (``(n, p)``, unit rows)
     that is a second-order critical point of ``min <C, Y Y^T>`` over OB(p, n) but not
     optimal: ``grad f(Y) = 0``, the Hessian is positive definite modulo rotations, and
-    ``lambda_min(S(Y)) = 1 - tau < 0`` (Waldspurger–Waters 2020 regime; reference §8.2).
+    ``lambda_min(S(Y)) = 1 - tau < 0``, in the regime of Waldspurger & Waters 2020 (a
+    closed-form construction of this library: ``C = P - tau z z^T``, see the module
+    docstring; its SDP solution has rank ``p + 1``).
 
     Needs ``p >= 2`` and ``p(p+1)/2 + p <= n`` (raises ``ValueError`` naming the
     Waldspurger–Waters bound otherwise). ``tau`` in ``(1, 1/rho)``, default the midpoint.
+    ``seed`` (int, None or a numpy/torch Generator) draws ``Y`` and ``z``.
     Dense O((n p)^2) work: meant for n up to a few hundred."""
     n = check_int(n, "n", min_value=3)
     p = check_int(p, "p", min_value=2)
@@ -101,8 +110,10 @@ def spurious_instance(
             f"p = {p} is outside the Waldspurger–Waters regime p(p+1)/2 + p <= n "
             f"({p * (p + 1) // 2 + p} > n = {n})"
         )
+    if tau is not None:
+        tau = check_real(tau, "tau")
     rng = as_generator(seed)
-    V = normalize_rows(rng.standard_normal((n, p)))
+    V = _random_point(n, p, rng)
     Q = np.linalg.qr(V)[0]
     P = np.eye(n) - Q @ Q.T
     z = P @ rng.standard_normal(n)
@@ -121,12 +132,14 @@ def spurious_instance(
     return (C + C.T) / 2.0, V
 
 
-@dataclass(frozen=True)
-class CriticalityReport:
-    """Numbers of :func:`is_second_order_critical`: Riemannian gradient norm (absolute and
-    relative to ``||C||_F``), the smallest Hessian eigenvalue on the tangent space modulo
-    rotations (``hess_min``), the number of (near-)zero Hessian eigenvalues on the full
-    tangent space and the rotation-orbit dimension ``p(p-1)/2``, and the verdict."""
+@dataclass(frozen=True, slots=True)
+class CriticalityReport(Result):
+    """Numbers of :func:`is_second_order_critical` (second-order necessary conditions on a
+    Riemannian manifold, Absil, Mahony, Sepulchre 2008, Ch. 6; Boumal, Voroninski, Bandeira
+    2016): Riemannian gradient norm (absolute and relative to ``||C||_F``), the smallest
+    Hessian eigenvalue on the tangent space modulo rotations (``hess_min``), the number of
+    (near-)zero Hessian eigenvalues on the full tangent space and the rotation-orbit
+    dimension ``p(p-1)/2``, ``lambda_min(S)``, and the verdicts (``ok``: both hold)."""
 
     grad_norm: float
     grad_rel: float
@@ -139,6 +152,7 @@ class CriticalityReport:
 
     @property
     def ok(self) -> bool:
+        """First- and second-order critical."""
         return self.critical and self.second_order
 
 
@@ -146,15 +160,16 @@ def is_second_order_critical(
     C: Any, Y: Any, *, grad_tol: float = 1e-8, hess_tol: float = 1e-8
 ) -> CriticalityReport:
     """Check the second-order necessary conditions of ``min <C, Y Y^T>`` over OB(p, n) at
-    ``Y`` (reference §4): ``||grad f|| <= grad_tol * max(1, ||C||_F)`` and the Hessian
+    ``Y`` (``(n, p)``, rows renormalized; Boumal, Voroninski, Bandeira 2016; Absil, Mahony,
+    Sepulchre 2008, Ch. 6): ``||grad f|| <= grad_tol * max(1, ||C||_F)`` and the Hessian
     ``2 Proj_Y(S U)`` on the tangent space, restricted to the complement of the rotation
     directions ``Y Omega``, has eigenvalues ``>= -hess_tol * max(1, ||C||_F)``. Dense,
-    ``O((n p)^3)``: for n p up to a few thousand."""
+    ``O((n p)^3)``: for n p up to a few thousand. Returns a :class:`CriticalityReport`."""
     cost = as_cost(C)
-    Y = normalize_rows(Y)
+    Y = _normalized(Y, cost.n, "Y")
+    grad_tol = check_real(grad_tol, "grad_tol", min_value=0.0)
+    hess_tol = check_real(hess_tol, "hess_tol", min_value=0.0)
     n, p = Y.shape
-    if Y.shape[0] != cost.n:
-        raise ValueError(f"Y must have n = {cost.n} rows; got {Y.shape[0]}")
     if n * max(p - 1, 1) > 6000:
         raise ValueError(f"n (p - 1) = {n * (p - 1)} is too large for the dense Hessian check")
     Cd = cost.mat.toarray() if cost.sparse else cost.mat

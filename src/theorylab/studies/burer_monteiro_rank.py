@@ -8,48 +8,47 @@ The study re-runs: (1) random costs at ``p >= p_BVB`` always end certified optim
 (2) on ``spurious_instance`` costs the factor is second-order critical with a negative
 certificate, not optimal, and one Riemannian-staircase step to ``p + 1`` reaches the
 optimum; (3) the WW dimension count is exact; (4) success rate of random initializations vs
-``p`` on both kinds of costs; (5) the solver's time vs ``n`` (ours; peers from the
-reference's measurements, labelled as such).
+``p`` on both kinds of costs; (5) the solver's time vs ``n`` (ours; peers from an earlier
+run, labelled as such).
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import matplotlib.pyplot as plt
 import numpy as np
 
 from theorylab._core import parallel
-from theorylab._core.rng import spawn_seeds
+from theorylab._core.rng import as_generator, spawn_seeds
 from theorylab.sdp import (
     certificate,
     erdos_renyi,
+    goe_cost,
+    hidden_curvature_ratio,
     hrvw,
     is_second_order_critical,
     maxcut,
+    random_point,
     rank_threshold,
     rank_ww,
     solve_diag_sdp,
     spurious_instance,
 )
 from theorylab.sdp.mixing import HAVE_NUMBA
-from theorylab.sdp.problem import normalize_rows
-from theorylab.sdp.spurious import hidden_curvature_ratio
-from theorylab.studies.base import Claim, StudyResult, Table
+from theorylab.studies.base import Claim, Section, Study, Table
 
-NAME = "burer-monteiro-rank"
-TITLE = "Burer–Monteiro rank: benign above the BVB bound, spurious points below (WW)"
-CITATION = (
-    "Boumal, Voroninski, Bandeira, NIPS 2016 / CPAM 2020; Waldspurger & Waters, "
-    "SIAM J. Optim. 30(3), 2020; Boumal 2015 (Riemannian staircase)"
-)
-
-# reference §11: peers measured on a 2-core machine, one BLAS thread (other machine/run)
-REFERENCE_PEERS = {
-    "pymanopt RTR, p = p_BVB (reference §11)": {200: 0.37, 1000: 3.5, 2000: 6.6},
-    "cvxpy + SCS (reference §11; > 180 s at n >= 1000)": {200: 1.7},
+# peers measured in an earlier run (pymanopt 2.2.1, cvxpy 1.9.3 + SCS 3.3.1; 2-core machine,
+# one BLAS thread); benchmarks/sdp.py re-runs them
+EARLIER_PEERS = {
+    "pymanopt RTR, p = p_BVB (earlier run)": {200: 0.37, 1000: 3.5, 2000: 6.6},
+    "cvxpy + SCS (earlier run; > 180 s at n >= 1000)": {200: 1.7},
 }
+IPM_CHECK = (
+    "Helmberg, Rendl, Vanderbei, Wolkowicz 1996 (interior-point method) as an independent check"
+)
 
 
 @dataclass(frozen=True)
@@ -85,19 +84,14 @@ class Config:
 
 
 # ------------------------------------------------------------------------ instances
-def random_cost(kind: str, n: int, seed: int) -> np.ndarray:
-    """A generic cost: ``"goe"`` (symmetric Gaussian) or ``"maxcut"`` (Erdős–Rényi
-    adjacency of average degree 6, dense)."""
-    if kind == "goe":
-        G = np.random.default_rng(seed).standard_normal((n, n))
-        return (G + G.T) / np.sqrt(2 * n)
-    return erdos_renyi(n, 6.0, seed=seed).toarray()
-
-
 def _instance(kind: str, n: int, p: int, seed: int) -> np.ndarray:
+    """A dense cost: ``"spurious"`` (built at rank ``p``), ``"goe"`` (generic Gaussian) or
+    ``"maxcut"`` (Erdős–Rényi adjacency of average degree 6)."""
     if kind == "spurious":
         return spurious_instance(n, p, seed=seed)[0]
-    return random_cost(kind, n, seed)
+    if kind == "goe":
+        return goe_cost(n, seed=seed)
+    return erdos_renyi(n, 6.0, seed=seed).toarray()
 
 
 def success_job(job: tuple[str, int, int, int, int, int, float]) -> tuple[bool, float, float]:
@@ -113,10 +107,10 @@ def spurious_job(job: tuple[int, int, int, float]) -> dict[str, float]:
     n, p, seed, tol = job
     C, V = spurious_instance(n, p, seed=seed)
     rep = is_second_order_critical(C, V)
-    cert = certificate(C, V)
+    cert = certificate(C, V, seed=0)
     ipm = hrvw(C, tol=1e-10)
     Y1 = np.hstack([V, np.zeros((n, 1))]) + 0.1 * cert.escape_direction(V)
-    step = solve_diag_sdp(C, rank=p + 1, Y0=Y1, method="rtr", tol=tol)
+    step = solve_diag_sdp(C, rank=p + 1, Y0=Y1, method="rtr", tol=tol, seed=0)
     return {
         "grad_rel": rep.grad_rel,
         "hess_min": rep.hess_min,
@@ -133,8 +127,8 @@ def spurious_job(job: tuple[int, int, int, float]) -> dict[str, float]:
 def threshold_job(job: tuple[int, int, int]) -> tuple[int, int, float]:
     """``rho`` of the WW dimension count for a random ``V`` (n x p) and ``z``."""
     n, p, seed = job
-    rng = np.random.default_rng(seed)
-    V = normalize_rows(rng.standard_normal((n, p)))
+    rng = as_generator(seed)
+    V = random_point(n, p, rng)
     Q = np.linalg.qr(V)[0]
     z = rng.standard_normal(n)
     z -= Q @ (Q.T @ z)
@@ -151,7 +145,7 @@ def timing_job(job: tuple[int, str, int]) -> tuple[int, str, float, float, bool]
 
 
 # ------------------------------------------------------------------------ sections
-def _success_section(cfg: Config):
+def _success_section(cfg: Config) -> Section:
     seeds = spawn_seeds(cfg.seed, cfg.random_instances * 2 + 1)
     n = cfg.random_n
     p_bvb = rank_threshold(n)
@@ -211,34 +205,48 @@ def _success_section(cfg: Config):
             "(fraction of random-init runs at p = p_BVB)",
             float(rand_bvb),
             1.0,
-            source="Boumal, Voroninski, Bandeira 2016, Thm 2",
+            source="Boumal, Voroninski, Bandeira 2016, Thm 2 (CPAM 2020)",
         ),
         Claim.at_most(
             "Below the solution rank the factorization cannot reach the SDP value: "
             "success rate at p = 1 on random costs",
             float(np.mean([rate[(k, 1)] for k in ("goe", "maxcut")])),
             0.0,
-            source="Barvinok–Pataki; reference §6 (rank-constraint gap)",
+            source="this library's measurement (rank 1 is below the solution rank; cf. "
+            "Barvinok 1995, Pataki 1998)",
         ),
         Claim.at_most(
             f"WW regime: at the rank p = {sp_p} of the spurious cost, random initializations "
             "do not certify (success rate)",
             rate[("spurious", sp_p)],
             0.0,
-            source="Waldspurger & Waters 2020, abstract",
+            source="this library's measurement: the cost's SDP solution has rank p + 1 "
+            "(a construction in the regime of Waldspurger & Waters 2020)",
         ),
         Claim.at_least(
             f"One rank more (p + 1 = {sp_p + 1}) every random initialization on the spurious "
             "costs ends certified optimal (success rate)",
             rate[("spurious", sp_p + 1)],
             1.0,
-            source="Boumal 2015 (staircase); reference §8.2",
+            source="Boumal 2015 (Riemannian staircase); this library's measurement",
         ),
     ]
-    return table, fig, claims
+    return Section(
+        claims=claims,
+        tables=[table],
+        figures={"success_and_certificate_vs_p": fig},
+        captions={
+            "success_and_certificate_vs_p": (
+                "Left: the success rate of random initializations reaches 1 at p_BVB on "
+                "random costs and jumps from 0 to 1 between the rank p of the spurious costs "
+                "and p + 1; right: the median -lambda_min(S) falls to round-off exactly "
+                "where runs certify."
+            )
+        },
+    )
 
 
-def _spurious_section(cfg: Config):
+def _spurious_section(cfg: Config) -> Section:
     jobs = [(n, p, s, cfg.tol) for n, p in cfg.spurious_cases for s in range(cfg.spurious_seeds)]
     out = parallel.map(spurious_job, jobs, label="spurious instances")
     rows = [
@@ -256,7 +264,8 @@ def _spurious_section(cfg: Config):
         for (n, p, s, _), o in zip(jobs, out, strict=True)
     ]
     table = Table(
-        "Spurious second-order critical points (Construction A, WW regime) and one staircase step",
+        "Spurious second-order critical points (closed-form construction, WW regime) and one "
+        "staircase step",
         [
             "n",
             "p",
@@ -276,53 +285,56 @@ def _spurious_section(cfg: Config):
             "The point is first-order critical (max relative gradient norm)",
             g,
             1e-10,
-            source="reference §8.2",
+            source="this library's measurement (S(V) V = 0 by construction, in the regime of "
+            "Waldspurger & Waters 2020)",
         ),
         Claim.at_least(
             "The point is second-order critical: Hessian positive definite modulo rotations "
             "(min eigenvalue over instances)",
             min(o["hess_min"] for o in out),
             1e-8,
-            source="Waldspurger & Waters 2020",
+            source="Waldspurger & Waters 2020, SIAM J. Optim. 30(3), abstract",
         ),
         Claim.equal(
             "Hessian kernel = rotation orbit p(p-1)/2 (max mismatch)",
             int(max(abs(o["zeros_minus_orbit"]) for o in out)),
             0,
-            source="reference §8.1",
+            source="this library's measurement (the orbit of f(YQ) = f(Y), Q in O(p), has "
+            "dimension p(p-1)/2; Boumal, Voroninski, Bandeira 2016)",
         ),
         Claim.at_most(
             "Negative certificate: the proved upper end of the lambda_min(S) bracket is < 0 "
             "(max over instances)",
             max(o["lambda_upper"] for o in out),
             -1e-6,
-            source="reference §5, §8",
+            source="Boumal, Voroninski, Bandeira 2016 (Y Y^T is optimal iff S(Y) is PSD); "
+            "bracket proved by a shifted Cholesky, Higham 2002, Thm 10.3",
         ),
         Claim.at_least(
             "Not optimal: f(V) exceeds the SDP value of an independent interior-point "
             "method (min difference)",
             min(o["f_V"] - o["sdp_ipm"] for o in out),
             1e-6,
-            source="HRVW 1996 as a check",
+            source=IPM_CHECK,
         ),
         Claim.at_least(
             "One staircase step (p + 1, escape direction) ends certified optimal "
             "(fraction of instances)",
             float(np.mean([o["step_certified"] for o in out])),
             1.0,
-            source="Boumal 2015, Riemannian staircase",
+            source="Boumal 2015, Riemannian staircase (escape along [0, u])",
         ),
         Claim.at_most(
             "... at the SDP value of the interior-point method (max relative difference)",
             max(o["step_rel_err"] for o in out),
             1e-5,
-            source="HRVW 1996 as a check",
+            source=IPM_CHECK,
         ),
     ]
-    return table, claims
+    return Section(claims=claims, tables=[table])
 
 
-def _threshold_section(cfg: Config):
+def _threshold_section(cfg: Config) -> Section:
     jobs = []
     for i, p in enumerate(cfg.threshold_ps):
         thr = p * (p + 1) // 2 + p
@@ -346,23 +358,24 @@ def _threshold_section(cfg: Config):
         "tight (number of (n, p) where rho < 1 disagrees with the bound)",
         mismatches,
         0,
-        source="Waldspurger & Waters 2020, abstract; reference §7",
+        source="Waldspurger & Waters 2020, SIAM J. Optim. 30(3) (the bound p(p+1)/2 + p <= n); "
+        "this library's measurement of the dimension count",
     )
-    return table, claim
+    return Section(claims=[claim], tables=[table])
 
 
-def _timing_section(cfg: Config):
+def _timing_section(cfg: Config) -> Section:
     # the mixing method is timed only when numba compiles it (pure Python is far slower)
     methods = ("auto", "rtr", "mixing") if HAVE_NUMBA else ("auto", "rtr")
-    maxcut(erdos_renyi(50, 5, seed=0), method="auto")  # JIT warm-up, not timed
+    maxcut(erdos_renyi(50, 5, seed=0), method="auto", seed=0)  # JIT warm-up, not timed
     jobs = [(n, m, cfg.seed) for n in cfg.timing_ns for m in methods]
     out = parallel.map(timing_job, jobs, label="MaxCut timings")
     rows = [[n, m, f"{t:.3f}", f"{g:.1e}", ok] for n, m, t, g, ok in out]
-    for peer, times in REFERENCE_PEERS.items():
-        rows += [[n, peer, f"{t:.2f}", "(reference)", "(reference)"] for n, t in times.items()]
+    for peer, times in EARLIER_PEERS.items():
+        rows += [[n, peer, f"{t:.2f}", "(earlier run)", "(earlier run)"] for n, t in times.items()]
     table = Table(
         "MaxCut SDP of Erdős–Rényi graphs (average degree 20) to a certified relative gap "
-        "<= 1e-6: seconds (ours measured here; peers from the reference §11, another run)",
+        "<= 1e-6: seconds (ours measured here; peers from an earlier run on a 2-core machine)",
         ["n", "solver", "seconds", "certified rel. gap", "certified"],
         rows,
     )
@@ -370,7 +383,7 @@ def _timing_section(cfg: Config):
     for m in methods:
         pts = [(n, t) for n, mm, t, _, _ in out if mm == m]
         ax.plot(*zip(*pts, strict=True), marker="o", label=f"theorylab ({m})")
-    for peer, times in REFERENCE_PEERS.items():
+    for peer, times in EARLIER_PEERS.items():
         ax.plot(list(times), list(times.values()), ls="--", marker="x", label=peer)
     ax.set(
         xscale="log",
@@ -386,35 +399,48 @@ def _timing_section(cfg: Config):
         "(fraction of runs)",
         float(np.mean([ok for *_, ok in out])),
         1.0,
-        source="reference §5, §11",
+        source="this library's measurement",
     )
-    return table, fig, claim
+    return Section(
+        claims=[claim],
+        tables=[table],
+        figures={"time_vs_n": fig},
+        captions={
+            "time_vs_n": (
+                "Seconds to a certified relative gap of 1e-6 vs n: compare the theorylab "
+                "methods (solid, measured in this run) with the peers (dashed, an earlier "
+                "run) at each n."
+            )
+        },
+    )
 
 
-def run(config: Config) -> StudyResult:
-    """Run the study (see the module docstring)."""
-    success_table, success_fig, claims = _success_section(config)
-    spurious_table, sp_claims = _spurious_section(config)
-    threshold_table, threshold_claim = _threshold_section(config)
-    timing_table, timing_fig, timing_claim = _timing_section(config)
-    claims = sp_claims + claims + [threshold_claim, timing_claim]
-    figures = {"success_and_certificate_vs_p": success_fig, "time_vs_n": timing_fig}
-    plt.close("all")
-    return StudyResult(
-        name=NAME,
-        title=TITLE,
-        citation=CITATION,
-        claims=claims,
-        tables=[spurious_table, success_table, threshold_table, timing_table],
-        figures=figures,
-        config=config,
-        summary=(
-            "All solves use theorylab.sdp (Riemannian trust regions at a fixed rank for the "
-            "success rates; the default solver for timings) and are judged by the rigorous "
-            "dual certificate, never by the solver's own status. Spurious costs are the "
-            "closed-form Construction A of the reference (§8.2): their SDP solution has rank "
-            "p + 1, so rank p cannot reach it while the factor V is a strict local minimum "
-            "modulo rotations. Peer timings are the reference's measurements on another run "
-            "(benchmarks/sdp.py runs the peers)."
-        ),
+class BurerMonteiroRank(Study):
+    """Burer–Monteiro rank: benign landscapes above the Boumal–Voroninski–Bandeira rank,
+    spurious second-order critical points in the Waldspurger–Waters regime (Boumal,
+    Voroninski, Bandeira 2016/2020; Waldspurger & Waters 2020; Boumal 2015)."""
+
+    name = "burer-monteiro-rank"
+    title = "Burer–Monteiro rank: benign above the BVB bound, spurious points below (WW)"
+    citation = (
+        "Boumal, Voroninski, Bandeira, NIPS 2016 / CPAM 2020; Waldspurger & Waters, "
+        "SIAM J. Optim. 30(3), 2020; Boumal 2015 (Riemannian staircase)"
     )
+    summary = (
+        "All solves use theorylab.sdp (Riemannian trust regions at a fixed rank for the "
+        "success rates; the default solver for timings) and are judged by the rigorous "
+        "dual certificate, never by the solver's own status. Spurious costs are a "
+        "closed-form construction of this library (theorylab.sdp.spurious_instance) in the "
+        "Waldspurger–Waters regime: their SDP solution has rank p + 1, so rank p cannot "
+        "reach it while the factor V is a strict local minimum modulo rotations. Peer "
+        "timings are from an earlier run (pymanopt 2.2.1, cvxpy 1.9.3 + SCS 3.3.1, 2-core "
+        "machine, one BLAS thread); benchmarks/sdp.py runs the peers."
+    )
+    Config = Config
+
+    def sections(self, config: Config) -> Iterator[Section]:
+        """Spurious points, success rates vs rank, the WW dimension count, timings."""
+        yield _spurious_section(config)
+        yield _success_section(config)
+        yield _threshold_section(config)
+        yield _timing_section(config)
