@@ -25,9 +25,27 @@ from pathlib import Path
 import pytest
 
 README = Path(__file__).resolve().parents[1] / "README.md"
-BLOCKS = re.findall(r"^```python\n(.*?)^```", README.read_text(), re.S | re.M)
 NUMBER = re.compile(r"[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?")
-BASH = re.findall(r"^```(?:bash|sh|console)?\n(.*?)^```", README.read_text(), re.S | re.M)
+
+
+def _fenced(text: str) -> list[tuple[str, str]]:
+    """(language, code) of every fenced block, fences paired in order."""
+    blocks, lang, body = [], None, []
+    for line in text.splitlines():
+        if line.startswith("```"):
+            if lang is None:
+                lang, body = line[3:].strip(), []
+            else:
+                blocks.append((lang, "\n".join(body) + "\n"))
+                lang = None
+        elif lang is not None:
+            body.append(line)
+    return blocks
+
+
+_BLOCKS = _fenced(README.read_text())
+BLOCKS = [code for lang, code in _BLOCKS if lang == "python"]
+BASH = [code for lang, code in _BLOCKS if lang in ("", "bash", "sh", "console")]
 
 
 def _tokens(text: str) -> list[str]:
